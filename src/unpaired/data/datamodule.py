@@ -1,0 +1,136 @@
+"""LightningDataModules: a folder of unpaired images, and the built-in synthetic set."""
+
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from torch.utils.data import DataLoader
+
+from unpaired.data import synthetic
+from unpaired.data.transforms import build_transform
+from unpaired.data.unaligned import LAYOUT_HINT, UnalignedDataset
+from unpaired.errors import DataError
+
+
+class UnpairedDataModule(L.LightningDataModule):
+    """Unpaired images in ``root/trainA``, ``root/trainB`` (training) and ``root/testA``,
+    ``root/testB`` (validation, plus ``testA_true``/``testB_true`` ground truth if present).
+
+    Training pairs each A image with a random B image and uses the random (crop, flip)
+    transform; validation pairs them by index with the deterministic transform (centre crop,
+    no flip), so validation batches and their ground truths are the same every epoch.
+    Transforms are built in the constructor, so a bad option fails at instantiation time.
+    """
+
+    def __init__(
+        self,
+        root: str,
+        load_size: int = 286,
+        crop_size: int = 256,
+        preprocess: str = "resize_and_crop",
+        flip: bool = True,
+        batch_size: int = 1,
+        val_batch_size: int = 8,
+        num_workers: int = 4,
+        max_dataset_size: int | None = None,
+        channels: int = 3,
+        pin_memory: bool = True,
+        persistent_workers: bool = True,
+        download_hint: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.root = Path(root).expanduser().absolute()
+        self.batch_size = batch_size
+        self.val_batch_size = val_batch_size
+        self.num_workers = num_workers
+        self.max_dataset_size = max_dataset_size
+        self.channels = channels
+        self.pin_memory = pin_memory
+        self.persistent_workers = persistent_workers
+        self.download_hint = download_hint
+        options = dict(preprocess=preprocess, load_size=load_size, crop_size=crop_size)
+        self.train_transform = build_transform(**options, flip=flip, train=True, channels=channels)
+        self.val_transform = build_transform(**options, flip=False, train=False, channels=channels)
+        self.train_dataset: UnalignedDataset | None = None
+        self.val_dataset: UnalignedDataset | None = None
+
+    def missing_hint(self) -> str:
+        """How to get the data, appended to the error when ``root`` does not exist."""
+        return self.download_hint or f"{LAYOUT_HINT} Point data.root at such a folder."
+
+    def setup(self, stage: str | None = None) -> None:
+        if not self.root.is_dir():
+            raise DataError(f"data folder {self.root} not found. {self.missing_hint()}")
+        if stage in (None, "fit") and self.train_dataset is None:
+            self.train_dataset = self._dataset("train", self.train_transform, random_pairing=True)
+        if self.val_dataset is None:
+            self.val_dataset = self._dataset("test", self.val_transform, random_pairing=False)
+
+    def _dataset(self, phase: str, transform: Any, random_pairing: bool) -> UnalignedDataset:
+        return UnalignedDataset(
+            self.root,
+            phase,
+            transform,
+            max_dataset_size=self.max_dataset_size,
+            random_pairing=random_pairing,
+            channels=self.channels,
+        )
+
+    @property
+    def has_ground_truth(self) -> bool:
+        """Whether validation items hold ``target_A``/``target_B`` (after :meth:`setup`)."""
+        return self._require(self.val_dataset).has_ground_truth
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self._require(self.train_dataset), self.batch_size, shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader(self._require(self.val_dataset), self.val_batch_size, shuffle=False)
+
+    def _loader(self, dataset: UnalignedDataset, batch_size: int, shuffle: bool) -> DataLoader:
+        return DataLoader(
+            dataset,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            drop_last=False,
+            num_workers=self.num_workers,
+            # Pinning without a GPU only earns a warning from torch.
+            pin_memory=self.pin_memory and torch.cuda.is_available(),
+            persistent_workers=self.persistent_workers and self.num_workers > 0,
+        )
+
+    @staticmethod
+    def _require(dataset: UnalignedDataset | None) -> UnalignedDataset:
+        if dataset is None:
+            raise RuntimeError("call setup() on the data module before using its data sets")
+        return dataset
+
+
+class SyntheticDataModule(UnpairedDataModule):
+    """The built-in synthetic set (see :mod:`unpaired.data.synthetic`), generated on first use.
+
+    ``image_size``, ``n_train``, ``n_test`` and ``seed`` define the set; every other argument is
+    that of :class:`UnpairedDataModule`.
+    """
+
+    def __init__(
+        self,
+        root: str,
+        image_size: int = 64,
+        n_train: int = 400,
+        n_test: int = 50,
+        seed: int = 0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(root, **kwargs)
+        self.spec = synthetic.SyntheticSpec(
+            image_size=image_size, n_train=n_train, n_test=n_test, seed=seed
+        )
+
+    def prepare_data(self) -> None:
+        """Generate the set if missing (Lightning calls this on one process per node)."""
+        synthetic.ensure(self.root, self.spec)
+
+    def missing_hint(self) -> str:
+        return "The synthetic set is generated by prepare_data(), which Trainer.fit calls first."

@@ -1,0 +1,18 @@
+"""Errors a user can act on.
+
+Raise an :class:`UnpairedError` (or a subclass) when the user can fix the problem: the message
+names the file or config key at fault and says what to do. The command-line entry points print
+only the message, without a traceback; every other exception is a bug and keeps its traceback.
+"""
+
+
+class UnpairedError(Exception):
+    """Base class of the errors whose message alone tells the user how to fix them."""
+
+
+class DataError(UnpairedError):
+    """A data set on disk is missing, incomplete or not what the configuration expects."""
+
+
+class ConfigError(UnpairedError):
+    """A configuration value is invalid or inconsistent with another one."""
