@@ -1,0 +1,80 @@
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from unpaired.errors import ConfigError
+from unpaired.losses import GAN_MODES, AdversarialLoss, gradient_penalty
+
+PRED = torch.tensor([[[[0.5, -1.0], [2.0, 0.0]]]])  # mean 0.375
+
+
+def sigmoid(x: float) -> float:
+    return 1 / (1 + math.exp(-x))
+
+
+def test_lsgan_is_mean_squared_distance_to_the_label():
+    loss = AdversarialLoss("lsgan")
+    values = [0.5, -1.0, 2.0, 0.0]
+    assert loss.real(PRED).item() == pytest.approx(sum((v - 1) ** 2 for v in values) / 4)
+    assert loss.fake(PRED).item() == pytest.approx(sum(v**2 for v in values) / 4)
+    assert loss.generator(PRED).item() == pytest.approx(loss.real(PRED).item())
+
+
+def test_vanilla_is_binary_cross_entropy_on_logits():
+    loss = AdversarialLoss("vanilla")
+    values = [0.5, -1.0, 2.0, 0.0]
+    real = sum(-math.log(sigmoid(v)) for v in values) / 4
+    fake = sum(-math.log(1 - sigmoid(v)) for v in values) / 4
+    assert loss.real(PRED).item() == pytest.approx(real)
+    assert loss.fake(PRED).item() == pytest.approx(fake)
+    assert loss.generator(PRED).item() == pytest.approx(real)
+
+
+def test_hinge():
+    loss = AdversarialLoss("hinge")
+    values = [0.5, -1.0, 2.0, 0.0]
+    assert loss.real(PRED).item() == pytest.approx(sum(max(0, 1 - v) for v in values) / 4)
+    assert loss.fake(PRED).item() == pytest.approx(sum(max(0, 1 + v) for v in values) / 4)
+    assert loss.generator(PRED).item() == pytest.approx(-0.375)
+
+
+def test_wgan_terms_are_signed_means():
+    loss = AdversarialLoss("wgangp")
+    assert loss.real(PRED).item() == pytest.approx(-0.375)
+    assert loss.fake(PRED).item() == pytest.approx(0.375)
+    assert loss.generator(PRED).item() == pytest.approx(-0.375)
+
+
+@pytest.mark.parametrize("mode", GAN_MODES)
+def test_multiscale_predictions_are_summed_over_scales(mode):
+    loss = AdversarialLoss(mode)
+    small = torch.randn(2, 1, 3, 3)
+    assert loss.fake([PRED, small]).item() == pytest.approx(
+        loss.fake(PRED).item() + loss.fake(small).item(), rel=1e-6
+    )
+
+
+def test_unknown_mode_names_the_key_and_the_choices():
+    with pytest.raises(ConfigError, match=r"model.gan_mode='lsgn'.*lsgan, vanilla, hinge, wgangp"):
+        AdversarialLoss("lsgn")
+
+
+def test_gradient_penalty_of_a_linear_critic_matches_its_weight_norm():
+    # D(x) = sum(w * x): the gradient is w everywhere, so the penalty is weight * (|w| - 1)^2.
+    critic = nn.Conv2d(3, 1, kernel_size=4, bias=False)
+    real, fake = torch.randn(5, 3, 4, 4), torch.randn(5, 3, 4, 4)
+    norm = critic.weight.norm().item()
+    penalty = gradient_penalty(critic, real, fake, weight=10.0)
+    assert penalty.item() == pytest.approx(10.0 * (norm - 1) ** 2, rel=1e-5)
+
+
+def test_gradient_penalty_trains_the_critic():
+    critic = nn.Sequential(nn.Conv2d(3, 4, 3), nn.LeakyReLU(0.2), nn.Conv2d(4, 1, 3))
+    penalty = gradient_penalty(critic, torch.randn(2, 3, 8, 8), torch.randn(2, 3, 8, 8))
+    penalty.backward()
+    # Biases cannot change the input gradient of a conv net with a piecewise-linear activation
+    # except through the activation pattern; the weights must receive a gradient.
+    weights = [m.weight for m in critic if isinstance(m, nn.Conv2d)]
+    assert all(w.grad is not None and w.grad.abs().sum() > 0 for w in weights)
