@@ -1,0 +1,80 @@
+"""Before/after report of the exact translation error on a data set with known true translations."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import lightning as L
+import torch
+from rich.console import Console
+from rich.table import Table
+
+from unpaired.metrics.ground_truth import ground_truth_errors
+
+log = logging.getLogger(__name__)
+
+
+@torch.no_grad()
+def evaluate_ground_truth(
+    pl_module: L.LightningModule, dataloader: torch.utils.data.DataLoader
+) -> dict[str, float]:
+    """Mean per-image L1/PSNR of the model's translations over a loader whose batches hold the true
+    translations (``target_A``/``target_B``); empty if they hold none."""
+    was_training = pl_module.training
+    pl_module.eval()
+    sums: dict[str, float] = {}
+    count = 0
+    for batch in dataloader:
+        batch = {k: v.to(pl_module.device) if torch.is_tensor(v) else v for k, v in batch.items()}
+        errors = ground_truth_errors(batch, pl_module.generate(batch))
+        for name, values in errors.items():
+            sums[name] = sums.get(name, 0.0) + float(values.sum())
+        count += batch["A"].shape[0]
+    pl_module.train(was_training)
+    return {name: total / count for name, total in sorted(sums.items())}
+
+
+class GroundTruthReport(L.Callback):
+    """Measures the translation error against the truth when training starts and when it ends,
+    prints both side by side, logs them (``gt_start/*``, ``gt_end/*``) and writes them to
+    ``output`` as JSON. Does nothing on a data set without true translations."""
+
+    def __init__(self, output: str | Path) -> None:
+        super().__init__()
+        self.output = Path(output)
+        self.report: dict[str, dict[str, float]] = {}
+
+    def _measure(self, trainer: L.Trainer, pl_module: L.LightningModule, label: str) -> None:
+        datamodule = trainer.datamodule
+        if not trainer.is_global_zero or not getattr(datamodule, "has_ground_truth", False):
+            return
+        errors = evaluate_ground_truth(pl_module, datamodule.val_dataloader())
+        self.report[label] = {"epoch": trainer.current_epoch, **errors}
+        for logger in trainer.loggers:
+            logger.log_metrics(
+                {f"gt_{label}/{k}": v for k, v in errors.items()}, trainer.global_step
+            )
+
+    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._measure(trainer, pl_module, "start")
+
+    def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._measure(trainer, pl_module, "end")
+        if "start" not in self.report or "end" not in self.report:
+            return
+        self.output.parent.mkdir(parents=True, exist_ok=True)
+        self.output.write_text(json.dumps(self.report, indent=2))
+        self._print()
+
+    def _print(self) -> None:
+        start, end = self.report["start"], self.report["end"]
+        table = Table(title="Error against the true translation (test set)")
+        table.add_column("metric")
+        table.add_column(f"start (epoch {start['epoch']})", justify="right")
+        table.add_column(f"end (epoch {end['epoch']})", justify="right")
+        for name in (k for k in start if k != "epoch"):
+            table.add_row(name, f"{start[name]:.4f}", f"{end[name]:.4f}")
+        Console().print(table)
+        log.info("ground-truth errors written to %s", self.output)

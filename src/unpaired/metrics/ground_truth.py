@@ -1,0 +1,41 @@
+"""Exact error of a translation against its known true translation (the built-in synthetic set).
+
+Images are compared in [0, 1] intensity: ``L1`` is the mean absolute error per image and ``PSNR``
+is ``10 log10(1 / MSE)`` per image, in dB. Both are returned per image so that a mean over a
+data set weighs every image once, whatever the batch sizes were.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+from torch import Tensor
+
+#: direction -> (the model output key, the batch key of its true translation)
+GROUND_TRUTH_PAIRS = {"AB": ("fake_B", "target_B"), "BA": ("fake_A", "target_A")}
+
+_MIN_MSE = 1e-10  # caps PSNR at 100 dB for a perfect translation
+
+
+def per_image_errors(prediction: Tensor, target: Tensor) -> dict[str, Tensor]:
+    """L1 and PSNR of each image of a batch; inputs are in [-1, 1], shape (N, C, H, W)."""
+    difference = (prediction.float() - target.float()) / 2  # in [0, 1] intensity units
+    l1 = difference.abs().flatten(1).mean(1)
+    mse = difference.square().flatten(1).mean(1)
+    psnr = 10 * torch.log10(1.0 / mse.clamp_min(_MIN_MSE))
+    return {"L1": l1, "PSNR": psnr}
+
+
+def ground_truth_errors(
+    batch: Mapping[str, Any], outputs: Mapping[str, Tensor]
+) -> dict[str, Tensor]:
+    """Per-image errors ``L1_AB``, ``PSNR_AB``, ``L1_BA``, ``PSNR_BA`` for every direction whose
+    true translation the batch holds and whose translation the model produced; empty otherwise."""
+    errors: dict[str, Tensor] = {}
+    for direction, (output_key, target_key) in GROUND_TRUTH_PAIRS.items():
+        if target_key in batch and output_key in outputs:
+            for name, value in per_image_errors(outputs[output_key], batch[target_key]).items():
+                errors[f"{name}_{direction}"] = value
+    return errors

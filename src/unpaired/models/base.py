@@ -1,0 +1,172 @@
+"""The skeleton every method shares: generators and discriminators trained by two optimisers.
+
+Lightning 2.x runs GANs under manual optimisation. This base owns that once: forward the
+generators once per batch, then update the discriminators and the generators in the method's
+order, each with the other side frozen (``toggle_optimizer``), and step the schedulers. A method
+supplies only its networks and losses by implementing the abstract methods.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import lightning as L
+from hydra.utils import instantiate
+from torch import Tensor
+from torch.nn import Parameter
+from torch.optim import Optimizer
+
+from unpaired.metrics.ground_truth import ground_truth_errors
+
+Batch = Mapping[str, Any]
+Outputs = dict[str, Tensor]
+LossTerms = dict[str, Tensor]
+
+DIRECTIONS = ("AtoB", "BtoA")
+
+
+class GANModule(L.LightningModule, ABC):
+    """Manual optimisation of a generator side (``G``) and a discriminator side (``D``).
+
+    Args:
+        optimizer: Hydra node of a partial optimiser (``_partial_: true``), built once for the
+            generator parameters and once for the discriminator parameters.
+        scheduler: Hydra node of a partial learning-rate scheduler taking the optimiser, or None.
+        scheduler_interval: ``"epoch"`` or ``"step"``: when the schedulers advance.
+    """
+
+    #: Update D before G in each iteration (CUT, pix2pix); CycleGAN updates G first.
+    discriminator_first: bool = False
+
+    def __init__(
+        self,
+        optimizer: Mapping[str, Any],
+        scheduler: Mapping[str, Any] | None = None,
+        scheduler_interval: str = "epoch",
+    ) -> None:
+        super().__init__()
+        if scheduler_interval not in ("epoch", "step"):
+            raise ValueError(
+                f"model.scheduler_interval must be 'epoch' or 'step', got {scheduler_interval!r}"
+            )
+        self.automatic_optimization = False
+        self._optimizer_config = optimizer
+        self._scheduler_config = scheduler
+        self._scheduler_interval = scheduler_interval
+
+    # ----------------------------------------------------------------- what a method supplies
+    @abstractmethod
+    def generator_parameters(self) -> Iterator[Parameter]:
+        """Parameters of the generator optimiser: generators and anything trained with them."""
+
+    @abstractmethod
+    def discriminator_parameters(self) -> Iterator[Parameter]:
+        """Parameters updated by the discriminator optimiser."""
+
+    @abstractmethod
+    def generate(self, batch: Batch) -> Outputs:
+        """Run the generators once on a batch; the outputs feed both loss functions."""
+
+    @abstractmethod
+    def generator_loss(self, batch: Batch, outputs: Outputs) -> tuple[Tensor, LossTerms]:
+        """Total generator loss and its named terms (logged as ``train/<name>``)."""
+
+    @abstractmethod
+    def discriminator_loss(self, batch: Batch, outputs: Outputs) -> tuple[Tensor, LossTerms]:
+        """Total discriminator loss and its named terms; fakes must be used detached."""
+
+    @abstractmethod
+    def visuals(self, batch: Batch, outputs: Outputs) -> dict[str, Tensor]:
+        """Images to show side by side in a grid, in column order, values in [-1, 1]."""
+
+    @abstractmethod
+    def translate(self, images: Tensor, direction: str = "AtoB") -> Tensor:
+        """Translate a batch of images in [-1, 1] in ``direction`` (``AtoB`` or ``BtoA``)."""
+
+    # ------------------------------------------------------------------- Lightning plumbing
+    def configure_optimizers(self) -> tuple[list[Optimizer], list[dict[str, Any]]]:
+        make_optimizer = instantiate(self._optimizer_config)
+        optimizers = [
+            make_optimizer(self.generator_parameters()),
+            make_optimizer(self.discriminator_parameters()),
+        ]
+        if self._scheduler_config is None:
+            return optimizers, []
+        make_scheduler = instantiate(self._scheduler_config)
+        schedulers = [
+            {"scheduler": make_scheduler(optimizer), "interval": self._scheduler_interval}
+            for optimizer in optimizers
+        ]
+        return optimizers, schedulers
+
+    def training_step(self, batch: Batch, batch_idx: int) -> dict[str, Any]:
+        optimizer_g, optimizer_d = self.optimizers()
+        outputs = self.generate(batch)
+        g_step = (optimizer_g, lambda: self.generator_loss(batch, outputs))
+        d_step = (optimizer_d, lambda: self.discriminator_loss(batch, outputs))
+        order = (d_step, g_step) if self.discriminator_first else (g_step, d_step)
+        for optimizer, compute_loss in order:
+            self._optimization_step(optimizer, compute_loss, batch_size=batch["A"].shape[0])
+        if self._scheduler_interval == "step":
+            self._step_schedulers()
+        return {"visuals": self.visuals(batch, outputs)}
+
+    def _optimization_step(
+        self,
+        optimizer: Optimizer,
+        compute_loss: Callable[[], tuple[Tensor, LossTerms]],
+        batch_size: int,
+    ) -> None:
+        """One update of one side; the parameters of the other optimiser are frozen meanwhile so
+        that no gradient is computed for them."""
+        self.toggle_optimizer(optimizer)
+        loss, terms = compute_loss()
+        optimizer.zero_grad(set_to_none=True)
+        self.manual_backward(loss)
+        optimizer.step()
+        self.untoggle_optimizer(optimizer)
+        self.log_dict(
+            {f"train/{name}": value.detach() for name, value in terms.items()},
+            batch_size=batch_size,
+        )
+
+    def on_train_epoch_end(self) -> None:
+        if self._scheduler_interval == "epoch":
+            self._step_schedulers()
+
+    def _step_schedulers(self) -> None:
+        schedulers = self.lr_schedulers()
+        if schedulers is None:
+            return
+        if not isinstance(schedulers, list):
+            schedulers = [schedulers]
+        for scheduler in schedulers:
+            scheduler.step()
+        optimizer_g, optimizer_d = self.optimizers()
+        self.log_dict(
+            {
+                "lr/G": optimizer_g.param_groups[0]["lr"],
+                "lr/D": optimizer_d.param_groups[0]["lr"],
+            }
+        )
+
+    def validation_step(self, batch: Batch, batch_idx: int) -> dict[str, Any]:
+        outputs = self.generate(batch)
+        _, g_terms = self.generator_loss(batch, outputs)
+        _, d_terms = self.discriminator_loss(batch, outputs)
+        batch_size = batch["A"].shape[0]
+        self.log_dict(
+            {f"val/{name}": value for name, value in {**g_terms, **d_terms}.items()},
+            batch_size=batch_size,
+            sync_dist=True,
+        )
+        errors = ground_truth_errors(batch, outputs)
+        if errors:
+            self.log_dict(
+                {f"val/gt_{name}": value.mean() for name, value in errors.items()},
+                batch_size=batch_size,
+                sync_dist=True,
+            )
+        return {"visuals": self.visuals(batch, outputs)}
