@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 from hydra.utils import instantiate
@@ -22,6 +24,24 @@ def instantiate_collection(node: DictConfig | None) -> list[Any]:
     if not node:
         return []
     return [instantiate(entry) for entry in node.values() if entry is not None]
+
+
+_NULL_OVERRIDE = re.compile(r"(?P<group>[A-Za-z_][\w/]*)=null")
+
+
+def null_group_overrides(args: Sequence[str], config_root: Path) -> list[str]:
+    """Rewrite ``group=null`` to Hydra's ``~group`` for every config group under ``config_root``.
+
+    Hydra refuses ``null`` as the choice of a config group ("Config group override must be a
+    string"), yet ``logger=null`` is the natural way to ask for no logger; other arguments pass
+    through unchanged.
+    """
+    rewritten = []
+    for arg in args:
+        match = _NULL_OVERRIDE.fullmatch(arg)
+        is_group = match is not None and (config_root / match["group"]).is_dir()
+        rewritten.append(f"~{match['group']}" if is_group else arg)
+    return rewritten
 
 
 def run_reporting_user_errors(task: Callable[[DictConfig], T], cfg: DictConfig) -> T:

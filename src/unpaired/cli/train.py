@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 import hydra
@@ -10,7 +11,11 @@ import lightning as L
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from unpaired.cli.common import instantiate_collection, run_reporting_user_errors
+from unpaired.cli.common import (
+    instantiate_collection,
+    null_group_overrides,
+    run_reporting_user_errors,
+)
 from unpaired.config import config_dir, register_resolvers
 
 log = logging.getLogger(__name__)
@@ -43,6 +48,7 @@ def _main(cfg: DictConfig) -> Any:
 
 def main() -> None:
     register_resolvers()
+    sys.argv[1:] = null_group_overrides(sys.argv[1:], config_dir())
     _main()
 
 

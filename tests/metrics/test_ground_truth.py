@@ -1,0 +1,26 @@
+import math
+
+import pytest
+import torch
+
+from unpaired.metrics.ground_truth import ground_truth_errors, per_image_errors
+
+
+def test_l1_and_psnr_in_unit_intensity_per_image():
+    target = torch.full((2, 3, 4, 4), -1.0)  # black in [-1, 1]
+    prediction = target.clone()
+    prediction[0] += 0.2  # 0.1 in [0, 1] intensity everywhere
+    errors = per_image_errors(prediction, target)
+    assert errors["L1"].tolist() == pytest.approx([0.1, 0.0])
+    assert errors["PSNR"][0].item() == pytest.approx(10 * math.log10(1 / 0.01), rel=1e-5)
+    assert errors["PSNR"][1].item() == pytest.approx(100.0)  # a perfect image is capped
+
+
+def test_only_directions_with_a_truth_and_a_translation_are_measured():
+    images = torch.zeros(1, 3, 2, 2)
+    batch = {"A": images, "B": images, "target_B": images}
+    outputs = {"fake_B": images + 0.5, "fake_A": images}
+    errors = ground_truth_errors(batch, outputs)
+    assert set(errors) == {"L1_AB", "PSNR_AB"}
+    assert errors["L1_AB"].item() == pytest.approx(0.25)
+    assert ground_truth_errors({"A": images}, outputs) == {}
