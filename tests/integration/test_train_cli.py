@@ -23,9 +23,12 @@ def test_fast_dev_run_through_the_entry_point(tmp_path, tiny_overrides, run_cli)
 def test_a_run_writes_checkpoints_samples_metrics_and_the_ground_truth_report(
     tmp_path, tiny_overrides, run_cli
 ):
-    result = run_cli("train", [*tiny_overrides, "name=short"], cwd=tmp_path)
+    overrides = [o for o in tiny_overrides if not o.startswith("logger=")]
+    overrides += ["logger=[csv,tensorboard]", "name=short"]
+    result = run_cli("train", overrides, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     run = only_run_folder(tmp_path / "experiments", "short")
+    assert list((run / "tensorboard").rglob("events.out.tfevents.*"))
 
     assert (run / "checkpoints" / "last.ckpt").is_file()
     samples = {p.name for p in (run / "samples").iterdir()}
