@@ -116,13 +116,6 @@ def test_missing_truth_file_is_named(make_domain_folders: MakeFolders) -> None:
         UnalignedDataset(root, "test", EVAL, random_pairing=False)
 
 
-def test_image_smaller_than_crop_names_the_file(make_domain_folders: MakeFolders) -> None:
-    root = make_domain_folders(1, 1, size=(8, 8), phases=("train",))
-    transform = build_transform("crop", 16, 16, flip=False, train=True)
-    with pytest.raises(DataError, match=r"trainA/0000\.png: an image of 8x8"):
-        UnalignedDataset(root, "train", transform)[0]
-
-
 def test_dataset_pickles_for_spawned_workers(make_domain_folders: MakeFolders) -> None:
     root = make_domain_folders(2, 2, phases=("train",))
     dataset = pickle.loads(pickle.dumps(UnalignedDataset(root, "train", EVAL)))
