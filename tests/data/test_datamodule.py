@@ -125,7 +125,7 @@ def test_config_files_instantiate(name: str, tmp_path: Path) -> None:
     assert isinstance(module, UnpairedDataModule)
     assert module.root == tmp_path
     if name == "horse2zebra":
-        assert "horse2zebra.zip" in module.missing_hint()
+        assert "unpaired-download horse2zebra --from-file" in module.missing_hint()
 
 
 def test_direction_b_to_a_swaps_the_training_domains(make_domain_folders: MakeFolders) -> None:
