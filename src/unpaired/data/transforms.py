@@ -19,8 +19,9 @@ An image smaller than the crop (possible only with ``crop``) is first resized up
 aspect ratio, until it covers the crop; the datasets warn about such images at start-up.
 
 The result equals the authors' PIL + torchvision pipeline (Resize, RandomCrop, RandomHorizontalFlip,
-ToTensor, Normalize) up to the rounding of the resize (pixel values differ by at most 2 in 255, in
-under 1% of the pixels), and is about twice as fast (``unpaired-bench data``), because:
+ToTensor, Normalize; the same random draws in the same order) up to the rounding of the resize:
+values differ by at most 2 of 255, in about 1% of the pixels. It is about twice as fast
+(``unpaired-bench data``), because:
 
 - the geometry runs on the uint8 tensor of the decoded image, kept in Pillow's interleaved
   (channels-last) layout, where torch's antialiased bicubic resize has a vectorised uint8 kernel
