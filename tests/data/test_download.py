@@ -177,12 +177,14 @@ def test_corrupt_zip_fails_its_crc(
     assert _leftovers(tmp_path / "data") == [] and not (tmp_path / "data" / "set").exists()
 
 
+@pytest.mark.parametrize("position", [-12, -7], ids=["in the data", "in the CRC trailer"])
 def test_corrupt_tar_gz_fails_its_crc(
-    tmp_path: Path, archives: types.SimpleNamespace, quiet: Console
+    tmp_path: Path, archives: types.SimpleNamespace, quiet: Console, position: int
 ) -> None:
     data = archives.tar_gz({f"set/train/{i}.png": archives.png(i, 32) for i in range(3)})
     archive = tmp_path / "set.tar.gz"
-    archive.write_bytes(data[:-12] + bytes([data[-12] ^ 0xFF]) + data[-11:])  # inside the deflate
+    flipped = bytes([data[position] ^ 0xFF])
+    archive.write_bytes(data[:position] + flipped + data[position + 1 :])
     with pytest.raises(CorruptArchiveError, match="corrupt or truncated"):
         install_from_file(archive, "set", tmp_path / "data", console=quiet)
     assert list((tmp_path / "data").iterdir()) == []

@@ -30,8 +30,7 @@ import tarfile
 import uuid
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.client import HTTPException
 from pathlib import Path, PurePosixPath
@@ -230,9 +229,14 @@ def fetch(url: str, destination: Path, console: Console, offline_hint: str = "")
             f"copy it here and install it: {offline_hint}"
         ) from error
     with response:
-        resumed = offset > 0 and response.status == 206 and _range_start(response) == offset
+        partial = response.status == 206
+        resumed = offset > 0 and partial and _range_start(response) == offset
+        if partial and not resumed:  # a range other than the one asked for: start afresh
+            part.unlink(missing_ok=True)
+            response.close()
+            return fetch(url, destination, console, offline_hint)
         if not resumed:
-            offset = 0  # the server sent the whole file: start again
+            offset = 0  # the server sent the whole file: write it from the start
         total = _announced_total(response, offset)
         with _progress(console) as progress:
             task = progress.add_task(f"download {destination.name}", total=total, completed=offset)
@@ -260,7 +264,6 @@ def _stream(
         except (OSError, HTTPException) as error:  # the connection dropped or timed out
             if isinstance(error, OSError) and error.errno == errno.ENOSPC:
                 raise
-            file.flush()
             raise DataError(
                 f"the download of {url} was interrupted after {part.stat().st_size} bytes "
                 f"({error}); run the same command again to resume it."
@@ -291,17 +294,16 @@ def _total_of_unsatisfiable(error: HTTPError) -> int | None:
     return int(total) if total.isdigit() else None
 
 
-@contextmanager
-def _progress(console: Console) -> Iterator[Progress]:
-    columns = (
+def _progress(console: Console) -> Progress:
+    """A progress bar of bytes: done/total, speed, time left."""
+    return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         DownloadColumn(),
         TransferSpeedColumn(),
         TimeRemainingColumn(),
+        console=console,
     )
-    with Progress(*columns, console=console, transient=False) as progress:
-        yield progress
 
 
 # ---------------------------------------------------------------------------------- installing
