@@ -84,7 +84,7 @@ def load_image(path: Path, channels: int = 3) -> Image.Image:
     # struct.error, zlib.error, ...), depending on the format and where the damage is; whatever
     # it raises while decoding one file is a property of that file.
     except Exception as error:
-        raise bad_image(path, describe(error)) from error
+        raise _bad_image(path, _describe(error)) from error
 
 
 def convert_mode(image: Image.Image, mode: str) -> Image.Image:
@@ -107,12 +107,12 @@ def _composite_on_white(image: Image.Image) -> Image.Image:
     return Image.alpha_composite(white, rgba).convert("RGB")
 
 
-def describe(error: Exception) -> str:
+def _describe(error: Exception) -> str:
     """Why decoding failed, in a few words: the exception's type and message."""
     return f"{type(error).__name__}: {error}"
 
 
-def bad_image(path: Path, reason: str) -> BadImageError:
+def _bad_image(path: Path, reason: str) -> BadImageError:
     """The error for an image that cannot be decoded, naming it and saying what to do."""
     return BadImageError(
         f"{path} cannot be decoded as an image ({reason}): the file is corrupt, truncated or not "
@@ -133,7 +133,7 @@ def check_image(path: Path) -> tuple[int, int]:
     try:
         return _inspect(path)
     except Exception as error:  # as in load_image: any failure while decoding is the file's
-        raise bad_image(path, describe(error)) from error
+        raise _bad_image(path, _describe(error)) from error
 
 
 def _inspect(path: Path) -> tuple[int, int]:
@@ -154,7 +154,7 @@ def _inspect(path: Path) -> tuple[int, int]:
 @dataclass
 class ImageCheck:
     """Result of :func:`check_images`: upright (width, height) of each good file, and why each
-    bad file failed (:func:`describe`)."""
+    bad file failed (:func:`_describe`)."""
 
     sizes: dict[Path, tuple[int, int]] = field(default_factory=dict)
     bad: dict[Path, str] = field(default_factory=dict)
@@ -181,4 +181,4 @@ def _size_or_reason(path: Path) -> tuple[int, int] | str:
     try:
         return _inspect(path)
     except Exception as error:  # as in check_image
-        return describe(error)
+        return _describe(error)
