@@ -16,3 +16,7 @@ class DataError(UnpairedError):
 
 class ConfigError(UnpairedError):
     """A configuration value is invalid or inconsistent with another one."""
+
+
+class BadImageError(DataError):
+    """An image file cannot be decoded: corrupt, truncated, or not an image at all."""

@@ -125,4 +125,16 @@ def test_config_files_instantiate(name: str, tmp_path: Path) -> None:
     assert isinstance(module, UnpairedDataModule)
     assert module.root == tmp_path
     if name == "horse2zebra":
-        assert "horse2zebra.zip" in module.missing_hint()
+        assert "unpaired-download horse2zebra --from-file" in module.missing_hint()
+
+
+def test_direction_b_to_a_swaps_the_training_domains(make_domain_folders: MakeFolders) -> None:
+    root = make_domain_folders(2, 3)
+    module = UnpairedDataModule(str(root), direction="BtoA", **SMALL)
+    module.setup("fit")
+    batch = next(iter(module.train_dataloader()))
+    assert Path(batch["A_path"][0]).parent.name == "trainB"
+    assert Path(batch["B_path"][0]).parent.name == "trainA"
+    assert len(module.train_dataset) == 3
+    with pytest.raises(ConfigError, match=r"data\.direction"):
+        UnpairedDataModule(str(root), direction="backwards", **SMALL)

@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from torchvision import transforms as T
 
 from unpaired.data.transforms import PREPROCESS_OPTIONS, build_transform
-from unpaired.errors import ConfigError, DataError
+from unpaired.errors import ConfigError
 
 
 def _random_image(width: int, height: int, seed: int = 0) -> Image.Image:
@@ -90,9 +91,32 @@ def test_never_flips_when_flip_is_off_or_in_evaluation(preprocess: str) -> None:
 def test_evaluation_crop_is_the_centre_and_deterministic() -> None:
     image = _random_image(40, 30)
     transform = build_transform("crop", 40, 20, flip=True, train=False)
-    expected = torch.from_numpy(np.array(image)[5:25, 10:30]).permute(2, 0, 1) / 127.5 - 1
+    reference = T.Compose([T.ToTensor(), T.Normalize([0.5] * 3, [0.5] * 3)])
+    expected = reference(image.crop((10, 5, 30, 25)))  # bit for bit torchvision's values
     for _ in range(3):
-        assert torch.allclose(transform(image), expected)
+        out = transform(image)
+        assert out.is_contiguous() and torch.equal(out, expected)
+
+
+def test_resize_and_crop_matches_the_authors_pipeline() -> None:
+    """Same crop and flip as torchvision's PIL pipeline; only the resize's rounding differs."""
+    authors = T.Compose(
+        [
+            T.Resize([40, 40], T.InterpolationMode.BICUBIC),
+            T.RandomCrop(32),
+            T.RandomHorizontalFlip(),
+            T.ToTensor(),
+            T.Normalize([0.5] * 3, [0.5] * 3),
+        ]
+    )
+    ours = build_transform("resize_and_crop", 40, 32, flip=True, train=True)
+    image = _random_image(50, 30)
+    for seed in range(4):  # both draw top, left, then the flip from the torch RNG
+        torch.manual_seed(seed)
+        expected = authors(image)
+        torch.manual_seed(seed)
+        difference = (ours(image) - expected).abs() * 127.5  # in 8-bit levels
+        assert difference.max() <= 2.01 and (difference > 0.5).float().mean() < 0.02
 
 
 def test_training_crop_is_random() -> None:
@@ -116,10 +140,20 @@ def test_crop_larger_than_load_is_a_config_error(preprocess: str) -> None:
         build_transform(preprocess, 286, 300, flip=True, train=True)
 
 
-def test_crop_larger_than_the_image_is_a_data_error() -> None:
-    transform = build_transform("crop", 286, 256, flip=True, train=True)
-    with pytest.raises(DataError, match=r"30x20 .*data.crop_size=256"):
-        transform(_random_image(30, 20))
+def test_image_smaller_than_the_crop_is_resized_up() -> None:
+    transform = build_transform("crop", 286, 24, flip=False, train=False)
+    assert transform.min_input_side == 24
+    stripes = np.zeros((10, 20, 3), dtype=np.uint8)
+    stripes[:, 10:] = 255  # left half black, right half white
+    out = transform(Image.fromarray(stripes))  # 20x10 -> 48x24 -> centre crop 24x24
+    assert tuple(out.shape) == (3, 24, 24)
+    assert out[:, :, 0].max() < -0.9 and out[:, :, -1].min() > 0.9
+
+
+def test_only_crop_resizes_images_up() -> None:
+    for preprocess in PREPROCESS_OPTIONS:
+        expected = 16 if preprocess == "crop" else 0
+        assert build_transform(preprocess, 20, 16, flip=True, train=True).min_input_side == expected
 
 
 def test_transform_pickles_for_spawned_workers() -> None:

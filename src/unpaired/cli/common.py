@@ -16,6 +16,7 @@ from unpaired.errors import UnpairedError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+A = TypeVar("A")
 
 
 def instantiate_collection(node: DictConfig | None) -> list[Any]:
@@ -44,9 +45,10 @@ def null_group_overrides(args: Sequence[str], config_root: Path) -> list[str]:
     return rewritten
 
 
-def run_reporting_user_errors(task: Callable[[DictConfig], T], cfg: DictConfig) -> T:
-    """Run ``task``; an :class:`UnpairedError` (bad data, config, file) is reported as its message
-    alone and the process exits with status 2. Anything else is a bug and keeps its traceback."""
+def run_reporting_user_errors(task: Callable[[A], T], cfg: A) -> T:
+    """Run ``task(cfg)``; an :class:`UnpairedError` (bad data, config, file) is reported as its
+    message alone and the process exits with status 2. Anything else is a bug and keeps its
+    traceback. ``cfg`` is a Hydra config, or parsed arguments for the argparse entry points."""
     try:
         return task(cfg)
     except UnpairedError as error:

@@ -8,8 +8,10 @@ import torch
 from torch.utils.data import DataLoader
 
 from unpaired.data import synthetic
-from unpaired.data.transforms import build_transform
-from unpaired.data.unaligned import LAYOUT_HINT, UnalignedDataset
+from unpaired.data.folders import check_bad_image_policy
+from unpaired.data.seeding import EpochSampler
+from unpaired.data.transforms import ImageTransform, build_transform
+from unpaired.data.unaligned import LAYOUT_HINT, UnalignedDataset, check_direction
 from unpaired.errors import DataError
 
 
@@ -21,6 +23,11 @@ class UnpairedDataModule(L.LightningDataModule):
     transform; validation pairs them by index with the deterministic transform (centre crop,
     no flip), so validation batches and their ground truths are the same every epoch.
     Transforms are built in the constructor, so a bad option fails at instantiation time.
+
+    ``direction="BtoA"`` swaps the domains (the ``...B`` folders become domain A).
+    ``on_bad_image``: ``warn`` skips images that cannot be decoded, ``error`` stops at start-up
+    naming them. Training batches are a function of the run's seed and the epoch only, on any
+    number of workers and ranks (see :mod:`unpaired.data.seeding`).
     """
 
     def __init__(
@@ -38,6 +45,8 @@ class UnpairedDataModule(L.LightningDataModule):
         pin_memory: bool = True,
         persistent_workers: bool = True,
         download_hint: str | None = None,
+        direction: str = "AtoB",
+        on_bad_image: str = "warn",
     ) -> None:
         super().__init__()
         self.root = Path(root).expanduser().absolute()
@@ -49,6 +58,8 @@ class UnpairedDataModule(L.LightningDataModule):
         self.pin_memory = pin_memory
         self.persistent_workers = persistent_workers
         self.download_hint = download_hint
+        self.direction = check_direction(direction)
+        self.on_bad_image = check_bad_image_policy(on_bad_image)
         options = dict(preprocess=preprocess, load_size=load_size, crop_size=crop_size)
         self.train_transform = build_transform(**options, flip=flip, train=True, channels=channels)
         self.val_transform = build_transform(**options, flip=False, train=False, channels=channels)
@@ -67,7 +78,9 @@ class UnpairedDataModule(L.LightningDataModule):
         if self.val_dataset is None:
             self.val_dataset = self._dataset("test", self.val_transform, random_pairing=False)
 
-    def _dataset(self, phase: str, transform: Any, random_pairing: bool) -> UnalignedDataset:
+    def _dataset(
+        self, phase: str, transform: ImageTransform, random_pairing: bool
+    ) -> UnalignedDataset:
         return UnalignedDataset(
             self.root,
             phase,
@@ -75,7 +88,16 @@ class UnpairedDataModule(L.LightningDataModule):
             max_dataset_size=self.max_dataset_size,
             random_pairing=random_pairing,
             channels=self.channels,
+            direction=self.direction,
+            on_bad_image=self.on_bad_image,
+            seed=self._run_seed(),
         )
+
+    def _run_seed(self) -> int:
+        """The run's seed (torch's initial seed, which ``seed_everything`` sets), the same on every
+        rank: broadcast from rank 0, so that unseeded runs also shard one permutation."""
+        seed = torch.initial_seed() % 2**63  # DistributedSampler adds the epoch to a signed int64
+        return seed if self.trainer is None else self.trainer.strategy.broadcast(seed)
 
     @property
     def has_ground_truth(self) -> bool:
@@ -83,16 +105,30 @@ class UnpairedDataModule(L.LightningDataModule):
         return self._require(self.val_dataset).has_ground_truth
 
     def train_dataloader(self) -> DataLoader:
-        return self._loader(self._require(self.train_dataset), self.batch_size, shuffle=True)
+        """Shuffled by an :class:`EpochSampler`, which Lightning keeps (it is distributed already)
+        and which passes the epoch on to the dataset. Its first epoch is the trainer's, so a
+        resumed run goes on with the epoch it stopped in."""
+        dataset = self._require(self.train_dataset)
+        trainer = self.trainer
+        sampler = EpochSampler(
+            dataset,
+            num_replicas=1 if trainer is None else trainer.world_size,
+            rank=0 if trainer is None else trainer.global_rank,
+            seed=dataset.seeds.seed,
+        )
+        sampler.set_epoch(0 if trainer is None else trainer.current_epoch)
+        return self._loader(dataset, self.batch_size, sampler=sampler)
 
     def val_dataloader(self) -> DataLoader:
-        return self._loader(self._require(self.val_dataset), self.val_batch_size, shuffle=False)
+        return self._loader(self._require(self.val_dataset), self.val_batch_size)
 
-    def _loader(self, dataset: UnalignedDataset, batch_size: int, shuffle: bool) -> DataLoader:
+    def _loader(
+        self, dataset: UnalignedDataset, batch_size: int, sampler: EpochSampler | None = None
+    ) -> DataLoader:
         return DataLoader(
             dataset,
             batch_size=batch_size,
-            shuffle=shuffle,
+            sampler=sampler,
             drop_last=False,
             num_workers=self.num_workers,
             # Pinning without a GPU only earns a warning from torch.

@@ -1,0 +1,82 @@
+"""Randomness of training items as a function of (seed, epoch, index) alone.
+
+A training item draws random numbers for its B partner, its crop and its flip. Drawn from the
+global torch RNG of a data-loader worker, they would depend on how many workers there are and
+which worker got the item. Instead, each item reseeds the torch RNG from ``(seed, epoch, index)``
+for the time it is built (:meth:`ItemSeeds.seeded`), so an item is the same whatever the number
+of workers or of ranks; two runs with one seed see identical batches.
+
+The rank does not enter the seed: in an epoch each index is on exactly one rank (the
+``DistributedSampler`` shards one shared permutation), so different ranks already build different
+items, and an A image gets the same partner whatever the world size.
+
+How the epoch reaches the items: Lightning calls ``set_epoch(epoch)`` on the training sampler at
+the start of every epoch; our sampler (:class:`EpochSampler`) passes it to the dataset, which
+stores it in a shared-memory tensor (:class:`ItemSeeds`), so data-loader workers, persistent ones
+included, read the new epoch for every item they build after that. The data module also sets it
+when it creates the loader, from the trainer's epoch, which covers a run resumed from a checkpoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Protocol
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, DistributedSampler
+
+
+class ItemSeeds:
+    """The seed of each item: ``seed`` mixed with the current epoch and the item's index."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        # In shared memory: a worker process sees the parent's writes (fork, spawn or forkserver).
+        self._epoch = torch.zeros((), dtype=torch.int64).share_memory_()
+
+    @property
+    def epoch(self) -> int:
+        return int(self._epoch)
+
+    def set_epoch(self, epoch: int) -> None:
+        self._epoch.fill_(epoch)
+
+    def item_seed(self, index: int) -> int:
+        """A 64-bit seed, statistically independent for every (seed, epoch, index)."""
+        state = np.random.SeedSequence([self.seed, self.epoch, index]).generate_state(1, np.uint64)
+        return int(state[0])
+
+    @contextmanager
+    def seeded(self, index: int) -> Iterator[None]:
+        """Within the block, the global CPU torch RNG is seeded for item ``index``; the state it
+        had before is restored afterwards."""
+        with torch.random.fork_rng(devices=[]):
+            torch.default_generator.manual_seed(self.item_seed(index))
+            yield
+
+
+class EpochAware(Protocol):
+    """A dataset whose items depend on the epoch."""
+
+    def set_epoch(self, epoch: int) -> None: ...
+
+
+class EpochSampler(DistributedSampler):
+    """Lightning's per-rank shuffling sampler that also tells the dataset the epoch.
+
+    A ``DistributedSampler`` (one rank's share of a permutation seeded by ``seed`` and the epoch;
+    with ``num_replicas=1`` a plain shuffle), so Lightning keeps it instead of putting its own in,
+    and calls :meth:`set_epoch` on it every epoch.
+    """
+
+    def __init__(
+        self, dataset: Dataset, num_replicas: int = 1, rank: int = 0, seed: int = 0
+    ) -> None:
+        super().__init__(dataset, num_replicas=num_replicas, rank=rank, shuffle=True, seed=seed)
+
+    def set_epoch(self, epoch: int) -> None:
+        super().set_epoch(epoch)
+        dataset: EpochAware = self.dataset  # type: ignore[assignment]
+        dataset.set_epoch(epoch)

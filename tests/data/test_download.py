@@ -1,0 +1,306 @@
+"""Downloads against a local HTTP server: resume, verification, refusal of unsafe archives.
+
+``archive_server`` and ``archives`` (tests/conftest.py) serve and build the archives.
+"""
+
+import hashlib
+import io
+import json
+import re
+import types
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from unpaired.data.download import (
+    SOURCES,
+    CorruptArchiveError,
+    UnsafeArchiveError,
+    download,
+    install_from_file,
+    problems,
+    url_for,
+)
+from unpaired.errors import DataError
+
+ZIP_PATH = "/cyclegan/datasets/horse2zebra.zip"
+
+
+@pytest.fixture
+def quiet() -> Console:
+    return Console(file=io.StringIO())
+
+
+@pytest.fixture
+def horse_zip(archives: types.SimpleNamespace) -> bytes:
+    return archives.zip(archives.dataset("horse2zebra"))
+
+
+def _leftovers(root: Path) -> list[str]:
+    """Hidden files and folders a run left in ``root`` (partial downloads, staging folders)."""
+    return sorted(path.name for path in root.iterdir() if path.name.startswith("."))
+
+
+def _assert_installed(target: Path, archive: bytes) -> None:
+    assert sorted(p.name for p in target.iterdir()) == [
+        ".source",
+        "testA",
+        "testB",
+        "trainA",
+        "trainB",
+    ]
+    record = json.loads((target / ".source").read_text())
+    assert record["archive_sha256"] == hashlib.sha256(archive).hexdigest()
+    assert record["files"]["trainA/0.png"] == (target / "trainA" / "0.png").stat().st_size
+    assert problems(target) == []
+
+
+def test_sources_cover_the_papers_data_sets() -> None:
+    cyclegan = {
+        "apple2orange", "summer2winter_yosemite", "horse2zebra", "monet2photo", "cezanne2photo",
+        "ukiyoe2photo", "vangogh2photo", "maps", "facades", "iphone2dslr_flower", "ae_photos",
+    }  # fmt: skip
+    pix2pix = {"facades_pix2pix", "maps_pix2pix", "edges2shoes", "edges2handbags", "night2day"}
+    assert set(SOURCES) == cyclegan | pix2pix
+    assert SOURCES["horse2zebra"].url.endswith("/cyclegan/datasets/horse2zebra.zip")
+    assert SOURCES["facades_pix2pix"].url.endswith("/pix2pix/datasets/facades.tar.gz")
+
+
+def test_mirror_keeps_the_authors_path() -> None:
+    url = url_for(SOURCES["maps_pix2pix"], "http://127.0.0.1:9/mirror/")
+    assert url == "http://127.0.0.1:9/mirror/pix2pix/datasets/maps.tar.gz"
+
+
+def test_download_installs_in_our_layout(
+    tmp_path: Path, archive_server: Any, horse_zip: bytes, quiet: Console
+) -> None:
+    archive_server.files[ZIP_PATH] = horse_zip
+    target = download("horse2zebra", tmp_path, mirror=archive_server.url, console=quiet)
+    assert target == tmp_path / "horse2zebra"
+    _assert_installed(target, horse_zip)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["horse2zebra"]  # archive deleted
+
+
+def test_tar_gz_of_pix2pix_is_installed_under_its_name(
+    tmp_path: Path, archive_server: Any, archives, quiet: Console
+) -> None:
+    members = {"facades/train/1.jpg": b"ab", "facades/val/2.jpg": b"cd"}
+    archive_server.files["/pix2pix/datasets/facades.tar.gz"] = archives.tar_gz(members)
+    target = download("facades_pix2pix", tmp_path, mirror=archive_server.url, console=quiet)
+    assert (target / "train" / "1.jpg").read_bytes() == b"ab"
+    assert (target / "val" / "2.jpg").read_bytes() == b"cd"
+
+
+def test_second_run_checks_instead_of_downloading(
+    tmp_path: Path, archive_server: Any, horse_zip: bytes, quiet: Console
+) -> None:
+    archive_server.files[ZIP_PATH] = horse_zip
+    download("horse2zebra", tmp_path, mirror=archive_server.url, console=quiet)
+    requests = len(archive_server.ranges)
+    download("horse2zebra", tmp_path, mirror=archive_server.url, console=quiet)
+    assert len(archive_server.ranges) == requests
+    (tmp_path / "horse2zebra" / "testB" / "1.png").unlink()
+    with pytest.raises(DataError, match=r"damaged: 1 files .* testB/1\.png is missing.*--force"):
+        download("horse2zebra", tmp_path, mirror=archive_server.url, console=quiet)
+    download("horse2zebra", tmp_path, mirror=archive_server.url, force=True, console=quiet)
+    _assert_installed(tmp_path / "horse2zebra", horse_zip)
+    assert _leftovers(tmp_path) == []
+
+
+def test_interrupted_download_resumes_with_a_range_request(
+    tmp_path: Path, archive_server: Any, horse_zip: bytes, quiet: Console
+) -> None:
+    half = len(horse_zip) // 2
+    archive_server.files[ZIP_PATH] = horse_zip
+    archive_server.cut_after[ZIP_PATH] = half
+    with pytest.raises(DataError, match="run the same command again to resume"):
+        download("horse2zebra", tmp_path, mirror=archive_server.url, console=quiet)
+    assert _leftovers(tmp_path) == [".horse2zebra.zip.part"]  # no folder, no final name
+    assert (tmp_path / ".horse2zebra.zip.part").read_bytes() == horse_zip[:half]
+
+    download("horse2zebra", tmp_path, mirror=archive_server.url, console=quiet)
+    assert archive_server.ranges == [None, f"bytes={half}-"]
+    _assert_installed(tmp_path / "horse2zebra", horse_zip)
+    assert _leftovers(tmp_path) == []
+
+
+def test_server_without_range_support_restarts_cleanly(
+    tmp_path: Path, archive_server: Any, horse_zip: bytes, quiet: Console
+) -> None:
+    archive_server.files[ZIP_PATH] = horse_zip
+    archive_server.cut_after[ZIP_PATH] = 100
+    archive_server.honour_ranges = False
+    with pytest.raises(DataError, match="resume"):
+        download("horse2zebra", tmp_path, mirror=archive_server.url, console=quiet)
+    download("horse2zebra", tmp_path, mirror=archive_server.url, console=quiet)
+    _assert_installed(tmp_path / "horse2zebra", horse_zip)
+
+
+def test_complete_part_file_is_not_fetched_again(
+    tmp_path: Path, archive_server: Any, horse_zip: bytes, quiet: Console
+) -> None:
+    archive_server.files[ZIP_PATH] = horse_zip
+    (tmp_path / ".horse2zebra.zip.part").write_bytes(horse_zip)  # killed just before the rename
+    download("horse2zebra", tmp_path, mirror=archive_server.url, console=quiet)
+    _assert_installed(tmp_path / "horse2zebra", horse_zip)
+
+
+def test_truncated_archive_is_refused_and_deleted(
+    tmp_path: Path, archive_server: Any, horse_zip: bytes, quiet: Console
+) -> None:
+    archive_server.files[ZIP_PATH] = horse_zip[: len(horse_zip) - 200]  # the server's copy
+    with pytest.raises(CorruptArchiveError, match=r"corrupt or truncated.*deleted"):
+        download("horse2zebra", tmp_path, mirror=archive_server.url, console=quiet)
+    assert list(tmp_path.iterdir()) == []  # no archive, no folder, no staging
+    archive_server.files[ZIP_PATH] = horse_zip
+    download("horse2zebra", tmp_path, mirror=archive_server.url, console=quiet)
+    _assert_installed(tmp_path / "horse2zebra", horse_zip)
+
+
+def _corrupt(data: bytes, marker: bytes) -> bytes:
+    """Flip a byte in the middle of the compressed data that follows ``marker``."""
+    position = data.index(marker) + len(marker) + 40
+    return data[:position] + bytes([data[position] ^ 0xFF]) + data[position + 1 :]
+
+
+def test_corrupt_zip_fails_its_crc(
+    tmp_path: Path, archives: types.SimpleNamespace, quiet: Console
+) -> None:
+    member = archives.png(seed=1, size=64)
+    archive = tmp_path / "set.zip"
+    archive.write_bytes(_corrupt(archives.zip({"set/trainA/0.png": member}), b"0.png"))
+    with pytest.raises(CorruptArchiveError, match=r"corrupt or truncated \(BadZipFile"):
+        install_from_file(archive, "set", tmp_path / "data", console=quiet)
+    assert _leftovers(tmp_path / "data") == [] and not (tmp_path / "data" / "set").exists()
+
+
+@pytest.mark.parametrize("position", [-12, -7], ids=["in the data", "in the CRC trailer"])
+def test_corrupt_tar_gz_fails_its_crc(
+    tmp_path: Path, archives: types.SimpleNamespace, quiet: Console, position: int
+) -> None:
+    data = archives.tar_gz({f"set/train/{i}.png": archives.png(i, 32) for i in range(3)})
+    archive = tmp_path / "set.tar.gz"
+    flipped = bytes([data[position] ^ 0xFF])
+    archive.write_bytes(data[:position] + flipped + data[position + 1 :])
+    with pytest.raises(CorruptArchiveError, match="corrupt or truncated"):
+        install_from_file(archive, "set", tmp_path / "data", console=quiet)
+    assert list((tmp_path / "data").iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "members", "links", "problem"),
+    [
+        ("zip", {"set/../../evil.txt": b"x"}, {}, "climbs out"),
+        ("zip", {"/tmp/evil.txt": b"x"}, {}, "absolute path"),
+        ("zip", {"C:/evil.txt": b"x"}, {}, "absolute path"),
+        ("tar_gz", {"set/ok.png": b"x", "../evil.txt": b"x"}, {}, "climbs out"),
+        ("tar_gz", {"set/ok.png": b"x"}, {"set/link.png": "/etc/passwd"}, "is a link"),
+    ],
+)
+def test_malicious_archives_are_refused(
+    tmp_path: Path,
+    archives: types.SimpleNamespace,
+    quiet: Console,
+    kind: str,
+    members: dict[str, bytes],
+    links: dict[str, str],
+    problem: str,
+) -> None:
+    archive = tmp_path / f"evil.{kind}"
+    build = archives.zip if kind == "zip" else archives.tar_gz
+    archive.write_bytes(build(members, links) if links else build(members))
+    root = tmp_path / "deep" / "data"
+    with pytest.raises(UnsafeArchiveError, match=f"refusing to extract .*{problem}"):
+        install_from_file(archive, "set", root, console=quiet)
+    assert list(root.iterdir()) == []  # nothing installed, no staging folder left
+    assert not any(path.name == "evil.txt" for path in tmp_path.rglob("*"))
+
+
+def test_zip_with_a_symbolic_link_is_refused(tmp_path: Path, quiet: Console) -> None:
+    archive = tmp_path / "link.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        link = zipfile.ZipInfo("set/passwd")
+        link.external_attr = 0o120777 << 16  # a symbolic link, as zip -y stores it
+        zipped.writestr(link, "/etc/passwd")
+    with pytest.raises(UnsafeArchiveError, match="is a link"):
+        install_from_file(archive, "set", tmp_path / "data", console=quiet)
+
+
+def test_offline_error_points_to_from_file(tmp_path: Path, quiet: Console) -> None:
+    with pytest.raises(DataError, match=re.escape("cannot reach 127.0.0.1:9")) as error:
+        download("horse2zebra", tmp_path, mirror="http://127.0.0.1:9", console=quiet)
+    assert "unpaired-download horse2zebra --from-file /path/to/horse2zebra.zip" in str(error.value)
+
+
+def test_missing_file_on_the_server_is_named(
+    tmp_path: Path, archive_server: Any, quiet: Console
+) -> None:
+    with pytest.raises(DataError, match=r"horse2zebra\.zip failed: HTTP 404") as error:
+        download("horse2zebra", tmp_path, mirror=archive_server.url, console=quiet)
+    assert "--from-file" in str(error.value)
+
+
+def test_html_page_instead_of_an_archive(
+    tmp_path: Path, archive_server: Any, quiet: Console
+) -> None:
+    archive_server.files[ZIP_PATH] = b"<html>Service unavailable</html>"
+    with pytest.raises(CorruptArchiveError, match="neither a zip nor a tar archive"):
+        download("horse2zebra", tmp_path, mirror=archive_server.url, console=quiet)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_from_file_installs_and_keeps_the_archive(
+    tmp_path: Path, horse_zip: bytes, archives: types.SimpleNamespace, quiet: Console
+) -> None:
+    archive = tmp_path / "downloads" / "horse2zebra.zip"
+    archive.parent.mkdir()
+    archive.write_bytes(horse_zip)
+    root = tmp_path / "data"
+    target = install_from_file(archive, "horse2zebra", root, console=quiet)
+    _assert_installed(target, horse_zip)
+    assert archive.read_bytes() == horse_zip
+    assert json.loads((target / ".source").read_text())["origin"] == str(archive)
+    install_from_file(archive, "horse2zebra", root, console=quiet)  # the same: nothing to do
+    other = tmp_path / "other.zip"
+    other.write_bytes(archives.zip(archives.dataset("horse2zebra", per_split=1)))
+    with pytest.raises(DataError, match="another archive"):
+        install_from_file(other, "horse2zebra", root, console=quiet)
+
+
+def test_from_file_takes_a_set_of_your_own_without_a_top_folder(
+    tmp_path: Path, archives: types.SimpleNamespace, quiet: Console
+) -> None:
+    archive = tmp_path / "mine.zip"
+    archive.write_bytes(archives.zip({"trainA/a.png": b"1", "trainB/b.png": b"2"}))
+    target = install_from_file(archive, "my_set", tmp_path / "data", console=quiet)
+    assert (target / "trainA" / "a.png").read_bytes() == b"1"
+
+
+@pytest.mark.parametrize("name", ["../up", ".hidden", "a/b", ""])
+def test_from_file_refuses_names_that_are_not_folders(tmp_path: Path, name: str) -> None:
+    with pytest.raises(DataError, match="not a data set name"):
+        install_from_file(tmp_path / "x.zip", name, tmp_path)
+
+
+def test_folder_made_by_hand_is_not_replaced_without_force(
+    tmp_path: Path, archive_server: Any, horse_zip: bytes, quiet: Console
+) -> None:
+    mine = tmp_path / "horse2zebra" / "trainA" / "mine.png"
+    mine.parent.mkdir(parents=True)
+    mine.write_bytes(b"keep")
+    archive_server.files[ZIP_PATH] = horse_zip
+    with pytest.raises(DataError, match=r"no readable \.source record.*--force"):
+        download("horse2zebra", tmp_path, mirror=archive_server.url, console=quiet)
+    assert mine.read_bytes() == b"keep"
+    download("horse2zebra", tmp_path, mirror=archive_server.url, force=True, console=quiet)
+    _assert_installed(tmp_path / "horse2zebra", horse_zip)
+    assert _leftovers(tmp_path) == []
+
+
+def test_unknown_name_lists_the_known_ones(tmp_path: Path, quiet: Console) -> None:
+    with pytest.raises(DataError, match=re.escape("no data set is called 'horse2zebr'")) as error:
+        download("horse2zebr", tmp_path, console=quiet)
+    assert "horse2zebra" in str(error.value) and "--list" in str(error.value)
