@@ -16,3 +16,11 @@ class DataError(UnpairedError):
 
 class ConfigError(UnpairedError):
     """A configuration value is invalid or inconsistent with another one."""
+
+
+class CheckpointError(UnpairedError):
+    """A checkpoint cannot be written, cannot be read safely, or does not fit the configuration."""
+
+
+class NonFiniteError(UnpairedError):
+    """Training produced non-finite losses or gradients for too many optimiser steps in a row."""
