@@ -1,10 +1,11 @@
 """Fixtures shared by several test folders: a tiny CycleGAN, tiny synthetic data, a tiny fit."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import lightning as L
 import pytest
+import torch
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from lightning.pytorch.callbacks import Callback, Checkpoint
@@ -61,9 +62,13 @@ def tiny_data(synthetic_root: Path) -> Callable[[], SyntheticDataModule]:
 
 
 @pytest.fixture
-def fit(tmp_path: Path, tiny_data: Callable[[], SyntheticDataModule]) -> Callable[..., L.Trainer]:
+def fit(
+    tmp_path: Path, tiny_data: Callable[[], SyntheticDataModule]
+) -> Iterator[Callable[..., L.Trainer]]:
     """Factory: ``fit(model, callbacks, max_epochs=2, ckpt_path=None)`` trains ``model`` on the
-    tiny set on the CPU, with our checkpoint I/O, and returns the trainer."""
+    tiny set on the CPU, with our checkpoint I/O, and returns the trainer. Runs on one thread:
+    for networks this small, more threads cost more than they bring (several times the time on
+    a busy machine)."""
 
     def run(
         model: CycleGAN,
@@ -86,4 +91,7 @@ def fit(tmp_path: Path, tiny_data: Callable[[], SyntheticDataModule]) -> Callabl
         trainer.fit(model, datamodule=tiny_data(), ckpt_path=ckpt_path)
         return trainer
 
-    return run
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield run
+    torch.set_num_threads(threads)

@@ -18,7 +18,9 @@ FIRST_SAVE = "tiny/*/checkpoints/last.ckpt"  # written after batch 2 with every_
 
 # SIGUSR1 is turned into SIGTERM, so it covers both; SIGTERM alone runs in the slow suite.
 @pytest.mark.parametrize(
-    "signum", [signal.SIGUSR1, pytest.param(signal.SIGTERM, marks=pytest.mark.slow)]
+    "signum",
+    [signal.SIGUSR1, pytest.param(signal.SIGTERM, marks=pytest.mark.slow)],
+    ids=["SIGUSR1", "SIGTERM"],
 )
 def test_a_signal_saves_exits_for_requeue_and_resume_continues_the_same_run(
     train_cli, signum: signal.Signals

@@ -32,7 +32,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     """Train as ``cfg`` says; returns the final metrics (``trainer.callback_metrics``)."""
     OmegaConf.resolve(cfg)  # the module's hyperparameters and the checkpoints store plain values
     log.info("config:\n%s", OmegaConf.to_yaml(cfg))
-    run_dir = Path(cfg.paths.output_dir)
+    run_dir = Path(cfg.paths.output_dir).absolute()
     resume_from = checkpoint_to_resume(cfg, run_dir)
     if cfg.get("seed") is not None:
         L.seed_everything(cfg.seed, workers=True)
@@ -40,16 +40,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     datamodule: L.LightningDataModule = instantiate(cfg.data)
     model: L.LightningModule = instantiate(cfg.model, _recursive_=False, _convert_="all")
     if resume_from is not None:
-        checkpoint = load_checkpoint(resume_from, mmap=True)
-        check_compatible(checkpoint, model, resume_from)
-        if run_dir in resume_from.absolute().parents:
-            continue_wandb_run(cfg, checkpoint)
-        log.info(
-            "resuming from %s (epoch %d, step %d)",
-            resume_from,
-            checkpoint["epoch"],
-            checkpoint["global_step"],
-        )
+        prepare_resume(cfg, model, resume_from, continues_run=run_dir in resume_from.parents)
     callbacks = instantiate_collection(cfg.get("callbacks"))
     loggers = instantiate_collection(cfg.get("logger"))
     trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
@@ -82,7 +73,7 @@ def checkpoint_to_resume(cfg: DictConfig, run_dir: Path) -> Path | None:
                 "resume=auto and ckpt_path are both set: use one of them (resume=auto finds the "
                 "newest run's checkpoint itself)"
             )
-        return Path(ckpt_path).expanduser()
+        return Path(ckpt_path).expanduser().absolute()
     if resume is None:
         return None
     found = resumable_checkpoint(run_dir)
@@ -91,13 +82,24 @@ def checkpoint_to_resume(cfg: DictConfig, run_dir: Path) -> Path | None:
     return found
 
 
-def continue_wandb_run(cfg: DictConfig, checkpoint: dict[str, Any]) -> None:
-    """Point the wandb logger at the run id the checkpoint was logged under, so that a continued
-    run logs into the same wandb run (``resume: allow``) instead of a new one."""
+def prepare_resume(
+    cfg: DictConfig, model: L.LightningModule, checkpoint_path: Path, continues_run: bool
+) -> None:
+    """Check the checkpoint against ``model`` before Lightning loads it (a clear error instead
+    of a state_dict traceback); when the training continues the checkpoint's own run, point the
+    wandb logger at that run's id, so that it logs into the same wandb run (``resume: allow``)."""
+    checkpoint = load_checkpoint(checkpoint_path, mmap=True)  # a cheap look: tensors stay on disk
+    check_compatible(checkpoint, model, checkpoint_path)
     run_id = checkpoint.get("wandb_run_id")
     wandb = (cfg.get("logger") or {}).get("wandb")
-    if run_id is not None and wandb is not None:
+    if continues_run and run_id is not None and wandb is not None:
         wandb.id = run_id
+    log.info(
+        "resuming from %s (epoch %s, step %s)",
+        checkpoint_path,
+        checkpoint.get("epoch"),
+        checkpoint.get("global_step"),
+    )
 
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="train")
