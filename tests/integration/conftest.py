@@ -4,6 +4,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -27,6 +29,17 @@ TINY = [
 ]
 
 
+@dataclass
+class Run:
+    """A training started in the background, its output going to ``log``."""
+
+    process: subprocess.Popen
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text()
+
+
 class TrainCLI:
     """Runs ``python -m unpaired.cli.train`` on the tiny set, with runs under ``experiments``."""
 
@@ -34,16 +47,14 @@ class TrainCLI:
         self.root, self.data = root, data
         self.experiments = root / "experiments"
         self.env = {**os.environ, "PYTHONPATH": str(SRC), "OMP_NUM_THREADS": "1"}
-        self._logs = 0
+        self.started: list[Run] = []
 
     def command(self, overrides: tuple[str, ...]) -> list[str]:
         paths = [f"paths.experiments_dir={self.experiments}", f"data.root={self.data}"]
         return [sys.executable, "-m", "unpaired.cli.train", *paths, *TINY, *overrides]
 
-    def start(self, *overrides: str, env: dict[str, str] | None = None) -> subprocess.Popen:
-        """Start a run in the background; its output goes to ``self.log_of(process)``."""
-        self._logs += 1
-        log = self.root / f"run{self._logs}.log"
+    def start(self, *overrides: str, env: dict[str, str] | None = None) -> Run:
+        log = self.root / f"run{len(self.started)}.log"
         with log.open("w") as output:
             process = subprocess.Popen(
                 self.command(overrides),
@@ -51,28 +62,24 @@ class TrainCLI:
                 stdout=output,
                 stderr=subprocess.STDOUT,
             )
-        process.log = log  # type: ignore[attr-defined]
-        return process
+        self.started.append(Run(process, log))
+        return self.started[-1]
 
     def run(self, *overrides: str, timeout: float = 300) -> tuple[int, str]:
         """Run to the end; the exit status and the output."""
-        process = self.start(*overrides)
-        try:
-            status = process.wait(timeout=timeout)
-        finally:
-            process.kill()
-        return status, process.log.read_text()  # type: ignore[attr-defined]
+        run = self.start(*overrides)
+        return run.process.wait(timeout=timeout), run.output()
 
     def runs(self, name: str = NAME) -> list[Path]:
         return sorted(path for path in (self.experiments / name).iterdir() if path.is_dir())
 
-    def wait_for(self, pattern: str, process: subprocess.Popen, timeout: float = 120) -> Path:
+    def wait_for(self, pattern: str, run: Run, timeout: float = 120) -> Path:
         """The first file under ``experiments`` matching ``pattern``, once it exists."""
         deadline = time.monotonic() + timeout
         while not (found := sorted(self.experiments.glob(pattern))):
-            if process.poll() is not None:
-                log = process.log.read_text()  # type: ignore[attr-defined]
-                raise AssertionError(f"run ended ({process.returncode}) before {pattern}:\n{log}")
+            if run.process.poll() is not None:
+                status = run.process.returncode
+                raise AssertionError(f"run ended ({status}) before {pattern}:\n{run.output()}")
             if time.monotonic() > deadline:
                 raise AssertionError(f"no {pattern} after {timeout} s")
             time.sleep(0.02)
@@ -80,5 +87,9 @@ class TrainCLI:
 
 
 @pytest.fixture
-def train_cli(tmp_path: Path, synthetic_root: Path) -> TrainCLI:
-    return TrainCLI(tmp_path, synthetic_root)
+def train_cli(tmp_path: Path, synthetic_root: Path) -> Iterator[TrainCLI]:
+    cli = TrainCLI(tmp_path, synthetic_root)
+    yield cli
+    for run in cli.started:  # a failed test must not leave a training behind
+        run.process.kill()
+        run.process.wait()

@@ -29,9 +29,9 @@ def test_a_signal_saves_exits_for_requeue_and_resume_continues_the_same_run(
     run = train_cli.start(*command, "logger=wandb")
     last = train_cli.wait_for(FIRST_SAVE, run)
     first_save = last.stat().st_mtime_ns
-    run.send_signal(signum)
-    assert run.wait(timeout=120) == REQUEUE_EXIT_CODE
-    output = run.log.read_text()
+    run.process.send_signal(signum)
+    assert run.process.wait(timeout=120) == REQUEUE_EXIT_CODE
+    output = run.output()
     assert "stopped by a signal: continue with the same command plus resume=auto" in output
     assert last.stat().st_mtime_ns > first_save  # saved again on the signal
     assert 4 <= load_checkpoint(last)["global_step"] < STEPS
@@ -70,11 +70,11 @@ def test_lightning_slurm_requeue_works_with_our_config(train_cli, tmp_path: Path
         "trainer.max_epochs=100", "callbacks.checkpoint.every_n_batches=2", "logger=csv", env=slurm
     )
     train_cli.wait_for(FIRST_SAVE, run)
-    run.send_signal(signal.SIGUSR1)
+    run.process.send_signal(signal.SIGUSR1)
     hpc = train_cli.wait_for("tiny/*/hpc_ckpt_1.ckpt", run)
-    assert run.poll() is None  # Lightning's requeue handler saves and lets the job run on
-    run.send_signal(signal.SIGTERM)
-    assert run.wait(timeout=120) == REQUEUE_EXIT_CODE
+    assert run.process.poll() is None  # Lightning's requeue handler saves and lets the job run on
+    run.process.send_signal(signal.SIGTERM)
+    assert run.process.wait(timeout=120) == REQUEUE_EXIT_CODE
     assert calls.read_text().split() == ["requeue", "4242"]
     assert load_checkpoint(hpc)["global_step"] > 0
     assert resumable_checkpoint(hpc.parent) == hpc.parent / "checkpoints" / "last.ckpt"

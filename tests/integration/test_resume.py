@@ -33,8 +33,8 @@ def test_a_killed_run_resumed_ends_with_the_weights_of_an_uninterrupted_one(
 
     killed = train_cli.start(*common)
     last = train_cli.wait_for("tiny/*/checkpoints/last.ckpt", killed)
-    killed.send_signal(signal.SIGKILL)
-    assert killed.wait(timeout=60) == -signal.SIGKILL
+    killed.process.send_signal(signal.SIGKILL)
+    assert killed.process.wait(timeout=60) == -signal.SIGKILL
     assert load_checkpoint(last)["global_step"] < STEPS  # it really was cut short
 
     status, output = train_cli.run(*common, "resume=auto")
