@@ -6,6 +6,8 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
+from unpaired.utils import runs
+
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -22,6 +24,14 @@ def config_dir() -> Path:
 
 
 def register_resolvers() -> None:
-    """``${add:a,b,...}``: the sum of its arguments (e.g. constant + decay epochs)."""
-    if not OmegaConf.has_resolver("add"):
-        OmegaConf.register_new_resolver("add", lambda *values: sum(values))
+    """``${add:a,b,...}``: the sum of its arguments (e.g. constant + decay epochs);
+    ``${run_dir:...}`` and ``${config_subdir:...}``: where a training's run folder and its Hydra
+    files go when it continues a run (:mod:`unpaired.utils.runs`)."""
+    resolvers = {
+        "add": lambda *values: sum(values),
+        "run_dir": runs.run_dir,
+        "config_subdir": runs.config_subdir,
+    }
+    for name, resolver in resolvers.items():
+        if not OmegaConf.has_resolver(name):
+            OmegaConf.register_new_resolver(name, resolver)

@@ -20,3 +20,11 @@ class ConfigError(UnpairedError):
 
 class BadImageError(DataError):
     """An image file cannot be decoded: corrupt, truncated, or not an image at all."""
+
+
+class CheckpointError(UnpairedError):
+    """A checkpoint cannot be written, cannot be read safely, or does not fit the configuration."""
+
+
+class NonFiniteError(UnpairedError):
+    """Training produced non-finite losses or gradients for too many optimiser steps in a row."""

@@ -8,11 +8,13 @@ supplies only its networks and losses by implementing the abstract methods.
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import lightning as L
+import torch
 from hydra.utils import instantiate
 from torch import Tensor
 from torch.nn import Parameter
@@ -20,6 +22,7 @@ from torch.optim import Optimizer
 
 from unpaired.metrics.ground_truth import ground_truth_errors
 
+log = logging.getLogger(__name__)
 Batch = Mapping[str, Any]
 Outputs = dict[str, Tensor]
 LossTerms = dict[str, Tensor]
@@ -55,6 +58,9 @@ class GANModule(L.LightningModule, ABC):
         self._optimizer_config = optimizer
         self._scheduler_config = scheduler
         self._scheduler_interval = scheduler_interval
+        # Skipped updates: in all (a buffer, so that checkpoints keep it) and in a row.
+        self.register_buffer("nonfinite_steps", torch.zeros((), dtype=torch.long))
+        self.consecutive_nonfinite_steps = 0
 
     # ----------------------------------------------------------------- what a method supplies
     @abstractmethod
@@ -104,28 +110,43 @@ class GANModule(L.LightningModule, ABC):
     def training_step(self, batch: Batch, batch_idx: int) -> dict[str, Any]:
         optimizer_g, optimizer_d = self.optimizers()
         outputs = self.generate(batch)
-        g_step = (optimizer_g, lambda: self.generator_loss(batch, outputs))
-        d_step = (optimizer_d, lambda: self.discriminator_loss(batch, outputs))
+        g_step = ("G", optimizer_g, lambda: self.generator_loss(batch, outputs))
+        d_step = ("D", optimizer_d, lambda: self.discriminator_loss(batch, outputs))
         order = (d_step, g_step) if self.discriminator_first else (g_step, d_step)
-        for optimizer, compute_loss in order:
-            self._optimization_step(optimizer, compute_loss, batch_size=batch["A"].shape[0])
+        batch_size = batch["A"].shape[0]
+        for side, optimizer, compute_loss in order:
+            self._optimization_step(side, optimizer, compute_loss, batch_size)
+        self.log("train/nonfinite_steps", self.nonfinite_steps.float(), batch_size=batch_size)
         if self._scheduler_interval == "step":
             self._step_schedulers()
         return {"visuals": self.visuals(batch, outputs)}
 
     def _optimization_step(
         self,
+        side: str,
         optimizer: Optimizer,
         compute_loss: Callable[[], tuple[Tensor, LossTerms]],
         batch_size: int,
     ) -> None:
-        """One update of one side; the parameters of the other optimiser are frozen meanwhile so
-        that no gradient is computed for them."""
+        """One update of one side (``G`` or ``D``); the parameters of the other optimiser are
+        frozen meanwhile so that no gradient is computed for them. The update is skipped, leaving
+        weights and optimiser state as they were, when the loss or a gradient is not finite."""
         self.toggle_optimizer(optimizer)
         loss, terms = compute_loss()
         optimizer.zero_grad(set_to_none=True)
         self.manual_backward(loss)
-        optimizer.step()
+        if _finite(loss, optimizer):
+            optimizer.step()
+            self.consecutive_nonfinite_steps = 0
+        else:
+            self.nonfinite_steps += 1
+            self.consecutive_nonfinite_steps += 1
+            log.warning(
+                "non-finite %s loss or gradient in epoch %d: update skipped (%d in a row)",
+                side,
+                self.current_epoch,
+                self.consecutive_nonfinite_steps,
+            )
         self.untoggle_optimizer(optimizer)
         self.log_dict(
             {f"train/{name}": value.detach() for name, value in terms.items()},
@@ -170,3 +191,18 @@ class GANModule(L.LightningModule, ABC):
                 sync_dist=True,
             )
         return {"visuals": self.visuals(batch, outputs)}
+
+
+def _finite(loss: Tensor, optimizer: Optimizer) -> bool:
+    """Whether ``loss`` and every gradient of ``optimizer``'s parameters are finite.
+
+    One fused norm over all gradients and one host sync per update: the price of deciding on
+    the host whether to step (GradScaler's inf check pays the same).
+    """
+    params = (p for group in optimizer.param_groups for p in group["params"])
+    grads = [p.grad for p in params if p.grad is not None]
+    total = loss.detach().float()
+    if grads:
+        norms = torch._foreach_norm(grads)
+        total = total + torch.stack([norm.float() for norm in norms]).sum()
+    return bool(torch.isfinite(total))
