@@ -113,6 +113,7 @@ def test_fastcut_config_changes_only_what_the_authors_change() -> None:
 )
 def test_horse2zebra_presets(preset, lambda_nce, idt, flip, epochs) -> None:
     cfg = compose_train(f"experiment={preset}")
+    assert cfg.name == preset.replace("/", "_")  # the preset names the run folder
     assert OmegaConf.to_container(cfg.data)["root"] == "${paths.data_dir}/horse2zebra"
     assert (cfg.data.load_size, cfg.data.crop_size, cfg.data.batch_size) == (286, 256, 1)
     m = cfg.model
@@ -191,9 +192,10 @@ def test_cut_translates_a_and_b_in_one_forward_of_the_concatenated_batch() -> No
 
 def test_fastcut_flips_the_input_half_of_the_time_in_training_only() -> None:
     model = tiny_cut(nce_idt=False, flip_equivariance=True)
-    b = batch(n=1)
-    flips = [bool(model.generate(b)["flipped"]) for _ in range(200)]
-    assert 60 < sum(flips) < 140
+    b = batch(n=1, size=8)
+    with torch.no_grad():
+        flips = [bool(model.generate(b)["flipped"]) for _ in range(64)]
+    assert 16 < sum(flips) < 48  # +- 4 standard deviations around 32
     torch.manual_seed(3)
     while not bool((outputs := model.generate(b))["flipped"]):
         pass

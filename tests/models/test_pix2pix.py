@@ -74,6 +74,7 @@ def test_config_builds_the_authors_networks_and_settings() -> None:
 
 def test_facades_preset() -> None:
     cfg = compose_train("experiment=pix2pix/facades")
+    assert cfg.name == "pix2pix_facades"
     data = OmegaConf.to_container(cfg.data)
     assert data["_target_"] == "unpaired.data.aligned.AlignedDataModule"
     assert data["root"] == "${paths.data_dir}/facades"

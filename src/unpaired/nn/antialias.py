@@ -79,7 +79,9 @@ class Upsample(nn.Module):
     binomial filter scaled by ``stride**2`` so that a constant image stays constant.
 
     The defaults are the authors' (``filt_size=4``, replicate padding of 1 pixel): a side of ``n``
-    pixels becomes ``2n``, exactly like the transposed convolution it replaces.
+    pixels becomes ``2n``, exactly like the transposed convolution it replaces. With them the
+    result equals bilinear interpolation by 2 (``align_corners=False``): each new pixel is 3/4 of
+    its nearer and 1/4 of its farther neighbour.
     """
 
     def __init__(
