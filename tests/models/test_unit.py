@@ -162,7 +162,9 @@ def test_shared_blocks_are_one_set_of_parameters_in_the_generator_optimiser(buil
 
 def test_a_generator_of_another_method_is_refused(model_arguments) -> None:
     arguments = model_arguments("unit", "model/generator=resnet_6blocks")
-    with pytest.raises(ConfigError, match="needs a VAEGenerator as model.generator"):
+    with pytest.raises(
+        ConfigError, match=r"model\.generator of type VAEGenerator, got ResnetGenerator"
+    ):
         UNIT(**arguments)
 
 

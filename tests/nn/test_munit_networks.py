@@ -179,7 +179,7 @@ def test_layer_norm_uses_unbiased_std_over_chw_plus_eps_and_per_channel_affine()
 
 def test_layer_norm_scale_starts_uniform_in_0_1_and_shift_at_0() -> None:
     norm = LayerNorm(256)
-    assert 0 <= norm.gamma.min() and norm.gamma.max() <= 1 and norm.gamma.std() > 0.2
+    assert norm.gamma.min() >= 0 and norm.gamma.max() <= 1 and norm.gamma.std() > 0.2
     assert torch.equal(norm.beta, torch.zeros(256))
 
 

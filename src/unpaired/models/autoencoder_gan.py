@@ -86,9 +86,9 @@ class AutoEncoderGAN(GANModule):
         generator = instantiate(node)
         if not isinstance(generator, self.generator_type):
             raise ConfigError(
-                f"{type(self).__name__} needs a {self.generator_type.__name__} as "
-                f"model.generator, got {type(generator).__name__}; keep the model's own "
-                "model/generator choice."
+                f"{type(self).__name__} needs model.generator of type "
+                f"{self.generator_type.__name__}, got {type(generator).__name__}; keep the "
+                "model's own model/generator choice."
             )
         return init_weights(generator, init_type, gain)
 
