@@ -120,6 +120,17 @@ class AutoEncoderGAN(GANModule):
             "G_adv_BA": self.gan_w * self.adversarial.generator(self.D_A(outputs["fake_A"])),
         }
 
+    def visuals(self, batch: Batch, outputs: Outputs) -> dict[str, Tensor]:
+        """Each domain's image, its reconstruction from its own code, and its translation."""
+        return {
+            "real_A": batch["A"],
+            "recon_A": outputs["recon_A"],
+            "fake_B": outputs["fake_B"],
+            "real_B": batch["B"],
+            "recon_B": outputs["recon_B"],
+            "fake_A": outputs["fake_A"],
+        }
+
     def source_and_target(self, direction: str) -> tuple[nn.Module, nn.Module]:
         """The auto-encoders to encode with and to decode with for ``direction``."""
         if direction not in DIRECTIONS:

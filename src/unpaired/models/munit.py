@@ -144,28 +144,23 @@ class MUNIT(AutoEncoderGAN):
     def generator_loss(self, batch: Batch, outputs: Outputs) -> tuple[Tensor, LossTerms]:
         hp = self.hparams
         terms = self.adversarial_terms(outputs)
-        for d in ("A", "B"):
-            real = batch[d]
-            terms[f"recon_x_{d}"] = hp.recon_x_w * F.l1_loss(outputs[f"recon_{d}"], real)
-            style_error = F.l1_loss(outputs[f"style_{d}_cycle"], outputs[f"style_{d}"])
-            terms[f"recon_s_{d}"] = hp.recon_s_w * style_error
-            content_error = F.l1_loss(outputs[f"content_{d}_cycle"], outputs[f"content_{d}"])
-            terms[f"recon_c_{d}"] = hp.recon_c_w * content_error
+        for domain in ("A", "B"):
+            real = batch[domain]
+            recon = F.l1_loss(outputs[f"recon_{domain}"], real)
+            style = F.l1_loss(outputs[f"style_{domain}_cycle"], outputs[f"style_{domain}"])
+            content = F.l1_loss(outputs[f"content_{domain}_cycle"], outputs[f"content_{domain}"])
+            terms[f"recon_x_{domain}"] = hp.recon_x_w * recon
+            terms[f"recon_s_{domain}"] = hp.recon_s_w * style
+            terms[f"recon_c_{domain}"] = hp.recon_c_w * content
             if hp.recon_x_cyc_w > 0:
-                terms[f"cycle_{d}"] = hp.recon_x_cyc_w * F.l1_loss(outputs[f"cycle_{d}"], real)
+                cycle = F.l1_loss(outputs[f"cycle_{domain}"], real)
+                terms[f"cycle_{domain}"] = hp.recon_x_cyc_w * cycle
         loss = sum(terms.values())
         return loss, {"G": loss, **terms}
 
     def visuals(self, batch: Batch, outputs: Outputs) -> dict[str, Tensor]:
         if self.training:
-            return {
-                "real_A": batch["A"],
-                "recon_A": outputs["recon_A"],
-                "fake_B": outputs["fake_B"],
-                "real_B": batch["B"],
-                "recon_B": outputs["recon_B"],
-                "fake_A": outputs["fake_A"],
-            }
+            return super().visuals(batch, outputs)
         return {
             **self._fixed_style_columns("AtoB", batch["A"], outputs["fake_B"]),
             **self._fixed_style_columns("BtoA", batch["B"], outputs["fake_A"]),

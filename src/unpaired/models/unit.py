@@ -120,16 +120,6 @@ class UNIT(AutoEncoderGAN):
         loss = sum(terms.values())
         return loss, {"G": loss, **terms}
 
-    def visuals(self, batch: Batch, outputs: Outputs) -> dict[str, Tensor]:
-        return {
-            "real_A": batch["A"],
-            "recon_A": outputs["recon_A"],
-            "fake_B": outputs["fake_B"],
-            "real_B": batch["B"],
-            "recon_B": outputs["recon_B"],
-            "fake_A": outputs["fake_A"],
-        }
-
     def translate(self, images: Tensor, direction: str = "AtoB") -> Tensor:
         """Decode the images' codes (without noise) into the other domain."""
         source, target = self.source_and_target(direction)
