@@ -69,3 +69,13 @@ def test_missing_paper_data_fails_at_once_with_how_to_get_it(tmp_path, run_cli):
     assert "horse2zebra" in output and "not found" in output
     assert "horse2zebra.zip" in output or "unpaired-download horse2zebra" in output
     assert "Traceback" not in output
+
+
+def test_a_bad_value_caught_by_a_constructor_is_one_line_and_status_2(
+    tmp_path, tiny_overrides, run_cli
+):
+    result = run_cli("train", [*tiny_overrides, "data.preprocess=zoom"], cwd=tmp_path)
+    assert result.returncode == 2
+    output = result.stdout + result.stderr
+    assert "data.preprocess" in output and "zoom" in output
+    assert "Traceback" not in output and "InstantiationException" not in output

@@ -6,7 +6,7 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 from torch import nn
 
-from unpaired.nn import PatchGANDiscriminator, PixelDiscriminator
+from unpaired.nn import MultiScaleDiscriminator, PatchGANDiscriminator, PixelDiscriminator
 
 CONF = Path(__file__).parents[2] / "conf" / "model" / "discriminator"
 
@@ -89,6 +89,7 @@ CONFIGS = {
     "patchgan_antialias": (PatchGANDiscriminator, 2_764_737),  # CUT's: the blur is a buffer
     "n_layers": (PatchGANDiscriminator, 2_764_737),
     "pixel": (PixelDiscriminator, 8_705),
+    "multiscale": (MultiScaleDiscriminator, 8_271_171),
 }
 
 

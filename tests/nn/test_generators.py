@@ -6,7 +6,7 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 from torch import nn
 
-from unpaired.nn import ResnetGenerator, UnetGenerator
+from unpaired.nn import AdaINGenerator, ResnetGenerator, UnetGenerator, VAEGenerator
 
 CONF = Path(__file__).parents[2] / "conf" / "model" / "generator"
 
@@ -136,6 +136,8 @@ CONFIGS = {
     "resnet_6blocks": (ResnetGenerator, 7_837_699),
     "unet_256": (UnetGenerator, 54_409_603),
     "unet_128": (UnetGenerator, 41_825_667),
+    "unit_vae": (VAEGenerator, 11_140_483),
+    "munit_adain": (AdaINGenerator, 15_026_187),
 }
 
 

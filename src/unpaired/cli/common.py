@@ -51,6 +51,17 @@ def run_reporting_user_errors(task: Callable[[A], T], cfg: A) -> T:
     traceback. ``cfg`` is a Hydra config, or parsed arguments for the argparse entry points."""
     try:
         return task(cfg)
-    except UnpairedError as error:
-        log.error("%s", error)  # Hydra sends this to the console and to the run's log file
+    except Exception as error:
+        user_error = _user_error(error)
+        if user_error is None:
+            raise
+        log.error("%s", user_error)  # Hydra sends this to the console and to the run's log file
         sys.exit(2)
+
+
+def _user_error(error: BaseException) -> UnpairedError | None:
+    """The :class:`UnpairedError` behind ``error``: itself, or the cause that
+    ``hydra.utils.instantiate`` wrapped when a constructor raised it."""
+    while error is not None and not isinstance(error, UnpairedError):
+        error = error.__cause__
+    return error

@@ -1,6 +1,8 @@
 from unpaired.models.base import GANModule
 from unpaired.models.cut import CUT
 from unpaired.models.cyclegan import CycleGAN
+from unpaired.models.munit import MUNIT
 from unpaired.models.pix2pix import Pix2Pix
+from unpaired.models.unit import UNIT
 
-__all__ = ["CUT", "CycleGAN", "GANModule", "Pix2Pix"]
+__all__ = ["CUT", "MUNIT", "UNIT", "CycleGAN", "GANModule", "Pix2Pix"]

@@ -4,19 +4,25 @@ from unpaired.nn.antialias import Downsample, Upsample
 from unpaired.nn.discriminators import PatchGANDiscriminator, PixelDiscriminator
 from unpaired.nn.features import feature_channels, feature_layers, sequential_features
 from unpaired.nn.init import init_weights
+from unpaired.nn.multiscale import MultiScaleDiscriminator
+from unpaired.nn.munit import AdaINGenerator
 from unpaired.nn.norm import norm_layer
 from unpaired.nn.patch_sampler import PatchSampleMLP
 from unpaired.nn.resnet import ResnetGenerator
 from unpaired.nn.unet import UnetGenerator
+from unpaired.nn.unit import VAEGenerator
 
 __all__ = [
+    "AdaINGenerator",
     "Downsample",
+    "MultiScaleDiscriminator",
     "PatchGANDiscriminator",
     "PatchSampleMLP",
     "PixelDiscriminator",
     "ResnetGenerator",
     "UnetGenerator",
     "Upsample",
+    "VAEGenerator",
     "feature_channels",
     "feature_layers",
     "init_weights",

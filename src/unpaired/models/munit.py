@@ -1,0 +1,219 @@
+"""MUNIT (Huang et al., ECCV 2018) as in the authors' trainer (``MUNIT_Trainer``), with the
+methods a translation tool needs to draw several translations of one image."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from unpaired.errors import ConfigError
+from unpaired.models.autoencoder_gan import AutoEncoderGAN
+from unpaired.models.base import Batch, LossTerms, Outputs
+from unpaired.nn.munit import AdaINGenerator
+
+
+class MUNIT(AutoEncoderGAN):
+    """Per domain a content encoder, a style encoder and an AdaIN decoder; two multi-scale
+    discriminators. Translating A to B decodes A's content with a style code of B.
+
+    While training, the target styles are drawn from N(0, I) for every batch. Generator loss
+    (authors' names for the weights): ``gan_w`` x adversarial + ``recon_x_w`` x L1 image
+    reconstruction from an image's own codes + ``recon_s_w`` x L1 between the drawn style and
+    the style re-encoded from the translation + ``recon_c_w`` x L1 between the content and the
+    content re-encoded from the translation + ``recon_x_cyc_w`` x L1 of the style-augmented
+    cycle (the translation's content decoded with the image's own style; 0 turns it off, as in
+    the authors' configs).
+
+    Multimodal translation, for a translation tool (``images`` in [-1, 1], ``(N, C, H, W)``;
+    ``direction`` ``"AtoB"`` or ``"BtoA"``; wrap calls in ``torch.no_grad()``):
+
+    - :meth:`translate` ``(images, direction) -> (N, C, H, W)``: deterministic, with the first
+      fixed style code of the target domain;
+    - :meth:`sample` ``(images, direction, num_samples, generator=None) -> (N, S, C, H, W)``:
+      ``S`` random style codes (from ``generator`` if given, so a seed reproduces them), the same
+      ``S`` codes for every input;
+    - :meth:`translate_with_style` ``(images, reference_images, direction)``: with the style of
+      reference images of the target domain (one reference for all, or one per image).
+
+    Fixed style codes (``num_fixed_styles`` per domain, drawn once from ``style_seed`` and kept
+    in the checkpoint as buffers ``fixed_style_A``/``fixed_style_B``) make evaluation
+    deterministic: outside training, ``generate`` (and so the validation losses and ground-truth
+    errors) uses the first one, and the validation grids show every one of them for each input,
+    so grids of different epochs are comparable. Training grids show the step's own outputs.
+
+    Args:
+        num_fixed_styles: fixed style codes per domain (columns per input in validation grids).
+        style_seed: seed of the fixed style codes.
+        Others: see :class:`~unpaired.models.autoencoder_gan.AutoEncoderGAN`.
+    """
+
+    generator_type = AdaINGenerator
+
+    def __init__(
+        self,
+        generator: Mapping[str, Any],
+        discriminator: Mapping[str, Any],
+        optimizer: Mapping[str, Any],
+        scheduler: Mapping[str, Any] | None = None,
+        scheduler_interval: str = "step",
+        max_iterations: int | None = None,
+        gan_mode: str = "lsgan",
+        gan_w: float = 1.0,
+        recon_x_w: float = 10.0,
+        recon_s_w: float = 1.0,
+        recon_c_w: float = 1.0,
+        recon_x_cyc_w: float = 0.0,
+        num_fixed_styles: int = 3,
+        style_seed: int = 0,
+        init_type_G: str = "kaiming",
+        init_type_D: str = "normal",
+        init_gain: float = 0.02,
+    ) -> None:
+        super().__init__(
+            generator,
+            discriminator,
+            optimizer,
+            scheduler,
+            scheduler_interval,
+            max_iterations,
+            gan_mode,
+            gan_w,
+            init_type_G,
+            init_type_D,
+            init_gain,
+        )
+        self.save_hyperparameters()
+        if num_fixed_styles < 1:
+            raise ConfigError(f"model.num_fixed_styles={num_fixed_styles} must be at least 1.")
+        seeded = torch.Generator().manual_seed(style_seed)
+        shape = (num_fixed_styles, self.style_dim)
+        self.register_buffer("fixed_style_A", torch.randn(shape, generator=seeded))
+        self.register_buffer("fixed_style_B", torch.randn(shape, generator=seeded))
+
+    @property
+    def style_dim(self) -> int:
+        return self.gen_A.style_dim
+
+    def random_styles(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        """``n`` style codes from the prior N(0, I), ``(n, style_dim)``, on the model's device."""
+        device = generator.device if generator is not None else self.device
+        styles = torch.randn(n, self.style_dim, generator=generator, device=device)
+        return styles.to(self.device)
+
+    def _fixed_style(self, domain: str, index: int, n: int) -> Tensor:
+        return getattr(self, f"fixed_style_{domain}")[index].expand(n, -1)
+
+    # ----------------------------------------------------------------------------- training
+    def generate(self, batch: Batch) -> Outputs:
+        real_A, real_B = batch["A"], batch["B"]
+        content_A, own_style_A = self.gen_A.encode(real_A)
+        content_B, own_style_B = self.gen_B.encode(real_B)
+        # target styles: fake_A renders B's content, so it needs len(real_B) codes of A
+        if self.training:
+            style_A, style_B = self.random_styles(len(real_B)), self.random_styles(len(real_A))
+        else:
+            style_A = self._fixed_style("A", 0, len(real_B))
+            style_B = self._fixed_style("B", 0, len(real_A))
+        fake_A = self.gen_A.decode(content_B, style_A)
+        fake_B = self.gen_B.decode(content_A, style_B)
+        content_B_cycle, style_A_cycle = self.gen_A.encode(fake_A)
+        content_A_cycle, style_B_cycle = self.gen_B.encode(fake_B)
+        outputs = {
+            "recon_A": self.gen_A.decode(content_A, own_style_A),
+            "recon_B": self.gen_B.decode(content_B, own_style_B),
+            "fake_A": fake_A,
+            "fake_B": fake_B,
+            "content_A": content_A,
+            "content_B": content_B,
+            "content_A_cycle": content_A_cycle,
+            "content_B_cycle": content_B_cycle,
+            "style_A": style_A,
+            "style_B": style_B,
+            "style_A_cycle": style_A_cycle,
+            "style_B_cycle": style_B_cycle,
+        }
+        if self.hparams.recon_x_cyc_w > 0:
+            outputs["cycle_A"] = self.gen_A.decode(content_A_cycle, own_style_A)
+            outputs["cycle_B"] = self.gen_B.decode(content_B_cycle, own_style_B)
+        return outputs
+
+    def generator_loss(self, batch: Batch, outputs: Outputs) -> tuple[Tensor, LossTerms]:
+        hp = self.hparams
+        terms = self.adversarial_terms(outputs)
+        for domain in ("A", "B"):
+            real = batch[domain]
+            recon = F.l1_loss(outputs[f"recon_{domain}"], real)
+            style = F.l1_loss(outputs[f"style_{domain}_cycle"], outputs[f"style_{domain}"])
+            content = F.l1_loss(outputs[f"content_{domain}_cycle"], outputs[f"content_{domain}"])
+            terms[f"recon_x_{domain}"] = hp.recon_x_w * recon
+            terms[f"recon_s_{domain}"] = hp.recon_s_w * style
+            terms[f"recon_c_{domain}"] = hp.recon_c_w * content
+            if hp.recon_x_cyc_w > 0:
+                cycle = F.l1_loss(outputs[f"cycle_{domain}"], real)
+                terms[f"cycle_{domain}"] = hp.recon_x_cyc_w * cycle
+        loss = sum(terms.values())
+        return loss, {"G": loss, **terms}
+
+    def visuals(self, batch: Batch, outputs: Outputs) -> dict[str, Tensor]:
+        if self.training:
+            return super().visuals(batch, outputs)
+        return {
+            **self._fixed_style_columns("AtoB", batch["A"], outputs["fake_B"]),
+            **self._fixed_style_columns("BtoA", batch["B"], outputs["fake_A"]),
+        }
+
+    def _fixed_style_columns(
+        self, direction: str, real: Tensor, first_translation: Tensor
+    ) -> dict[str, Tensor]:
+        """``real_X`` then its translation with every fixed style (the first one is given)."""
+        source_domain, target_domain = direction[0], direction[-1]
+        source, target = self.source_and_target(direction)
+        content, _ = source.encode(real)
+        columns = {f"real_{source_domain}": real, f"fake_{target_domain}_1": first_translation}
+        for i in range(1, self.hparams.num_fixed_styles):
+            style = self._fixed_style(target_domain, i, len(real))
+            columns[f"fake_{target_domain}_{i + 1}"] = target.decode(content, style)
+        return columns
+
+    # -------------------------------------------------------------------------- translation
+    def translate(self, images: Tensor, direction: str = "AtoB") -> Tensor:
+        """Deterministic translation, with the target domain's first fixed style code."""
+        source, target = self.source_and_target(direction)
+        content, _ = source.encode(images)
+        return target.decode(content, self._fixed_style(direction[-1], 0, len(images)))
+
+    def sample(
+        self,
+        images: Tensor,
+        direction: str = "AtoB",
+        num_samples: int = 1,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
+        """``num_samples`` translations of each image, ``(N, num_samples, C, H, W)``: sample ``j``
+        of every image uses the same random style code ``j``."""
+        if num_samples < 1:
+            raise ConfigError(f"samples={num_samples} must be at least 1.")
+        source, target = self.source_and_target(direction)
+        content, _ = source.encode(images)
+        styles = self.random_styles(num_samples, generator)
+        samples = [target.decode(content, style.expand(len(images), -1)) for style in styles]
+        return torch.stack(samples, dim=1)
+
+    def translate_with_style(
+        self, images: Tensor, reference_images: Tensor, direction: str = "AtoB"
+    ) -> Tensor:
+        """Translate ``images`` with the style of ``reference_images`` (of the target domain):
+        one reference for the whole batch, or one per image."""
+        if len(reference_images) not in (1, len(images)):
+            raise ConfigError(
+                f"got {len(reference_images)} style reference images for {len(images)} images; "
+                "give one reference for all of them, or one per image."
+            )
+        source, target = self.source_and_target(direction)
+        content, _ = source.encode(images)
+        _, style = target.encode(reference_images)
+        return target.decode(content, style.expand(len(images), -1))
