@@ -2,6 +2,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import lightning as L
 import pytest
 import torch
 from hydra.utils import instantiate
@@ -115,6 +116,18 @@ def test_synthetic_worker_loader(tmp_path: Path) -> None:
     loader = module.train_dataloader()
     assert loader.persistent_workers
     assert tuple(next(iter(loader))["B"].shape) == (1, 3, 16, 16)
+
+
+def test_a_resumed_run_loads_the_epoch_about_to_run(make_domain_folders: MakeFolders) -> None:
+    # Lightning builds the loader, and a worker iterator draws its permutation, before its first
+    # set_epoch; after an epoch-end checkpoint of epoch 0, current_epoch is still 0 then.
+    module = UnpairedDataModule(str(make_domain_folders(3, 3, size=(24, 18))), **SMALL)
+    module.setup("fit")
+    module.trainer = L.Trainer(logger=False, enable_checkpointing=False)
+    module.trainer.fit_loop.epoch_progress.current.processed = 1
+    assert module.trainer.current_epoch == 0
+    sampler = module.train_dataloader().sampler
+    assert sampler.epoch == module.train_dataset.seeds.epoch == 1
 
 
 @pytest.mark.parametrize("name", ["synthetic", "horse2zebra", "folder"])

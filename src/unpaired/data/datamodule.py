@@ -106,8 +106,8 @@ class UnpairedDataModule(L.LightningDataModule):
 
     def train_dataloader(self) -> DataLoader:
         """Shuffled by an :class:`EpochSampler`, which Lightning keeps (it is distributed already)
-        and which passes the epoch on to the dataset. Its first epoch is the trainer's, so a
-        resumed run goes on with the epoch it stopped in."""
+        and which passes the epoch on to the dataset. Its first epoch is the one about to run,
+        so a resumed run goes on with the data of the epoch it stopped before."""
         dataset = self._require(self.train_dataset)
         trainer = self.trainer
         sampler = EpochSampler(
@@ -116,7 +116,12 @@ class UnpairedDataModule(L.LightningDataModule):
             rank=0 if trainer is None else trainer.global_rank,
             seed=dataset.seeds.seed,
         )
-        sampler.set_epoch(0 if trainer is None else trainer.current_epoch)
+        # Lightning calls set_epoch at the epoch's start, after it has made this loader's first
+        # iterator, whose workers draw the permutation at once; current_epoch lags by one there on
+        # resume from an epoch end. Lightning's own set_epoch argument is the processed count.
+        sampler.set_epoch(
+            0 if trainer is None else trainer.fit_loop.epoch_progress.current.processed
+        )
         return self._loader(dataset, self.batch_size, sampler=sampler)
 
     def val_dataloader(self) -> DataLoader:

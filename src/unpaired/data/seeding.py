@@ -13,8 +13,14 @@ items, and an A image gets the same partner whatever the world size.
 How the epoch reaches the items: Lightning calls ``set_epoch(epoch)`` on the training sampler at
 the start of every epoch; our sampler (:class:`EpochSampler`) passes it to the dataset, which
 stores it in a shared-memory tensor (:class:`ItemSeeds`), so data-loader workers, persistent ones
-included, read the new epoch for every item they build after that. The data module also sets it
-when it creates the loader, from the trainer's epoch, which covers a run resumed from a checkpoint.
+included, read the new epoch for every item they build after that.
+
+The sampler must hold the right epoch before the loader's first iterator exists, though: Lightning
+creates that iterator when it builds the loader, before its first ``set_epoch``, and a
+multi-process iterator draws the epoch's permutation and starts building items at once. So the
+data module sets the epoch when it creates the loader, to the epoch about to run (Lightning's
+count of processed epochs; ``trainer.current_epoch`` still lags by one there in a run resumed from
+an epoch-end checkpoint, which would replay the previous epoch's order).
 """
 
 from __future__ import annotations
