@@ -20,3 +20,7 @@ class ConfigError(UnpairedError):
 
 class BadImageError(DataError):
     """An image file cannot be decoded: corrupt, truncated, or not an image at all."""
+
+
+class TrainingError(UnpairedError):
+    """A training ran but its outcome cannot be used (e.g. its metric is not finite)."""
