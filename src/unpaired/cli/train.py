@@ -103,7 +103,10 @@ def objective(metrics: Mapping[str, float], optimized_metric: str | None) -> flo
 
 def train_for_objective(cfg: DictConfig) -> float | None:
     """Train, then return the value of ``cfg.optimized_metric`` (see :func:`objective`)."""
-    return objective(train(cfg), cfg.get("optimized_metric"))
+    value = objective(train(cfg), cfg.get("optimized_metric"))
+    if value is not None:
+        log.info("objective %s = %r", cfg.optimized_metric, value)
+    return value
 
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="train")
