@@ -19,11 +19,13 @@ train: $(STAMP)
 	$(VENV)/bin/unpaired-train experiment=cyclegan/synthetic $(ARGS)
 
 ## The default test suite (fast); `make test-slow` runs the long trainings.
+# One math thread per process: the test networks are too small to gain from more, and on a
+# busy or 2-core machine several processes (DDP ranks, subprocess runs) oversubscribe the cores.
 test: $(STAMP)
-	$(PYTHON) -m pytest
+	OMP_NUM_THREADS=1 $(PYTHON) -m pytest
 
 test-slow: $(STAMP)
-	$(PYTHON) -m pytest -m slow
+	OMP_NUM_THREADS=1 $(PYTHON) -m pytest -m slow
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests

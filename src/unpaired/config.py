@@ -11,6 +11,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from unpaired.errors import ConfigError
+from unpaired.utils import runs
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -47,9 +48,17 @@ def count(value: Any, key: str) -> int:
 
 def register_resolvers() -> None:
     """``${add:a,b,...}``: the sum of its arguments (e.g. constant + decay epochs);
+    ``${run_dir:...}`` and ``${config_subdir:...}``: where a training's run folder and its Hydra
+    files go when it continues a run (:mod:`unpaired.utils.runs`);
     ``${run_group:name,mode,sweep_dir}``: see :func:`run_group`;
     ``${count:value,key}``: see :func:`count`."""
-    resolvers = {"add": lambda *values: sum(values), "run_group": run_group, "count": count}
+    resolvers = {
+        "add": lambda *values: sum(values),
+        "run_dir": runs.run_dir,
+        "config_subdir": runs.config_subdir,
+        "run_group": run_group,
+        "count": count,
+    }
     for name, resolver in resolvers.items():
         if not OmegaConf.has_resolver(name):
             OmegaConf.register_new_resolver(name, resolver)

@@ -24,3 +24,11 @@ class BadImageError(DataError):
 
 class TrainingError(UnpairedError):
     """A training ran but its outcome cannot be used (e.g. its metric is not finite)."""
+
+
+class CheckpointError(UnpairedError):
+    """A checkpoint cannot be written, cannot be read safely, or does not fit the configuration."""
+
+
+class NonFiniteError(UnpairedError):
+    """Training produced non-finite losses or gradients for too many optimiser steps in a row."""

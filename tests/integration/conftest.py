@@ -1,23 +1,104 @@
-"""Running the train entry point with the callbacks of probes.py available to it."""
-
-from __future__ import annotations
+"""Whole runs of ``unpaired-train`` as subprocesses: on the tiny synthetic set (``train_cli``), or
+with the callbacks of probes.py available to them (``train_with_probes``)."""
 
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 HERE = Path(__file__).resolve().parent
 SRC = HERE.parents[1] / "src"
+NAME = "tiny"
+TINY = [
+    f"name={NAME}",
+    "data.n_train=4",
+    "data.n_test=2",
+    "data.image_size=32",
+    "data.load_size=32",
+    "data.crop_size=32",
+    "data.num_workers=0",
+    "model.generator.ngf=8",
+    "model.generator.n_blocks=1",
+    "model.discriminator.ndf=8",
+    "trainer.enable_model_summary=false",
+    "+trainer.enable_progress_bar=false",
+    "trainer.log_every_n_steps=1",
+]
 
-TrainWithProbes = Callable[[Sequence[str], Path], subprocess.CompletedProcess[str]]
+
+@dataclass
+class Run:
+    """A training started in the background, its output going to ``log``."""
+
+    process: subprocess.Popen
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text()
+
+
+class TrainCLI:
+    """Runs ``python -m unpaired.cli.train`` on the tiny set, with runs under ``experiments``."""
+
+    def __init__(self, root: Path, data: Path) -> None:
+        self.root, self.data = root, data
+        self.experiments = root / "experiments"
+        self.env = {**os.environ, "PYTHONPATH": str(SRC), "OMP_NUM_THREADS": "1"}
+        self.started: list[Run] = []
+
+    def command(self, overrides: tuple[str, ...]) -> list[str]:
+        paths = [f"paths.experiments_dir={self.experiments}", f"data.root={self.data}"]
+        return [sys.executable, "-m", "unpaired.cli.train", *paths, *TINY, *overrides]
+
+    def start(self, *overrides: str, env: dict[str, str] | None = None) -> Run:
+        log = self.root / f"run{len(self.started)}.log"
+        with log.open("w") as output:
+            process = subprocess.Popen(
+                self.command(overrides),
+                env={**self.env, **(env or {})},
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        self.started.append(Run(process, log))
+        return self.started[-1]
+
+    def run(self, *overrides: str, timeout: float = 300) -> tuple[int, str]:
+        """Run to the end; the exit status and the output."""
+        run = self.start(*overrides)
+        return run.process.wait(timeout=timeout), run.output()
+
+    def runs(self, name: str = NAME) -> list[Path]:
+        return sorted(path for path in (self.experiments / name).iterdir() if path.is_dir())
+
+    def wait_for(self, pattern: str, run: Run, timeout: float = 120) -> Path:
+        """The first file under ``experiments`` matching ``pattern``, once it exists."""
+        deadline = time.monotonic() + timeout
+        while not (found := sorted(self.experiments.glob(pattern))):
+            if run.process.poll() is not None:
+                status = run.process.returncode
+                raise AssertionError(f"run ended ({status}) before {pattern}:\n{run.output()}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no {pattern} after {timeout} s")
+            time.sleep(0.02)
+        return found[0]
 
 
 @pytest.fixture
-def train_with_probes() -> TrainWithProbes:
+def train_cli(tmp_path: Path, synthetic_root: Path) -> Iterator[TrainCLI]:
+    cli = TrainCLI(tmp_path, synthetic_root)
+    yield cli
+    for run in cli.started:  # a failed test must not leave a training behind
+        run.process.kill()
+        run.process.wait()
+
+
+@pytest.fixture
+def train_with_probes() -> Callable[[Sequence[str], Path], subprocess.CompletedProcess[str]]:
     """``python -m unpaired.cli.train overrides...`` in a fresh process, run in ``cwd``, with
     ``probes`` importable (``+callbacks.x._target_=probes.SaveParametersOfEveryRank``)."""
 

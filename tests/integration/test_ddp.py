@@ -82,11 +82,11 @@ def test_two_ranks_train_the_weights_of_one_process_on_both_their_batches(
         reductions = json.loads((tmp_path / "ddp" / f"reductions_rank{rank}.json").read_text())
         assert reductions == [0, 2]
 
-    # one run folder for both ranks, its checkpoints written once (by rank 0)
+    # one run folder for both ranks, with one set of checkpoints
     (run,) = (tmp_path / "experiments" / "ddp").iterdir()
     assert sorted(p.name for p in (run / "checkpoints").iterdir()) == [
-        "epoch0000.ckpt",
         "last.ckpt",
+        "last.generators.safetensors",
     ]
 
 

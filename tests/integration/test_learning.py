@@ -25,7 +25,7 @@ def test_cyclegan_learns_the_synthetic_translation(tmp_path, run_cli):
         "trainer.accelerator=cpu",
         "logger=null",
         "callbacks.image_grid=null",
-        "callbacks.model_checkpoint=null",
+        "callbacks.checkpoint=null",
     ]
     result = run_cli("train", overrides, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]

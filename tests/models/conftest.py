@@ -3,7 +3,7 @@ module for a few steps and look at what the updates did."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import lightning as L
@@ -18,7 +18,7 @@ TINY_D = {"_target_": "unpaired.nn.PatchGANDiscriminator", "ndf": 4, "n_layers":
 
 
 @pytest.fixture
-def tiny_cyclegan() -> Callable[..., CycleGAN]:
+def sgd_cyclegan() -> Callable[..., CycleGAN]:
     """Factory of a seeded tiny CycleGAN trained with plain SGD (with ``lr=1``, the default, an
     update is minus the gradient itself), without history pools (their random draws would make
     two runs differ) or identity loss; other keyword arguments go to :class:`CycleGAN`."""
@@ -39,8 +39,8 @@ def tiny_cyclegan() -> Callable[..., CycleGAN]:
 
 
 @pytest.fixture
-def batches() -> Callable[..., DataLoader]:
-    """Factory: ``batches(n_items, batch_size)``, the same random 16x16 images in order."""
+def fixed_batches() -> Callable[..., DataLoader]:
+    """Factory: ``fixed_batches(n_items, batch_size)``, the same random 16x16 images in order."""
 
     def make(n_items: int, batch_size: int) -> DataLoader:
         generator = torch.Generator().manual_seed(1)
@@ -57,8 +57,9 @@ def batches() -> Callable[..., DataLoader]:
 
 
 @pytest.fixture
-def fit() -> Callable[..., L.Trainer]:
-    """``fit(model, loader, **trainer_options)``: one epoch on the CPU, no logger or files."""
+def fit_one_epoch() -> Iterator[Callable[..., L.Trainer]]:
+    """``fit_one_epoch(model, loader, **trainer_options)``: one epoch on the CPU, without logger
+    or files, on one thread (for networks this small, more threads only cost time)."""
 
     def run(model: L.LightningModule, loader: DataLoader, **options: Any) -> L.Trainer:
         trainer = L.Trainer(
@@ -75,7 +76,10 @@ def fit() -> Callable[..., L.Trainer]:
         trainer.fit(model, train_dataloaders=loader)
         return trainer
 
-    return run
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield run
+    torch.set_num_threads(threads)
 
 
 def _sides(model: CycleGAN) -> tuple[torch.Tensor, torch.Tensor]:

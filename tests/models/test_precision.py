@@ -30,11 +30,13 @@ def fp16_on_cpu(init_scale: float) -> MixedPrecision:
     return MixedPrecision("16-mixed", "cpu", torch.amp.GradScaler("cpu", init_scale=init_scale))
 
 
-def test_bf16_mixed_runs_the_networks_in_bfloat16_and_trains(tiny_cyclegan, batches, fit, sides):
-    model = tiny_cyclegan(lr=0.01)
+def test_bf16_mixed_runs_the_networks_in_bfloat16_and_trains(
+    sgd_cyclegan, fixed_batches, fit_one_epoch, sides
+):
+    model = sgd_cyclegan(lr=0.01)
     before = sides(model)
     dtypes = OutputDtypes()
-    fit(model, batches(4, 2), precision="bf16-mixed", callbacks=[dtypes])
+    fit_one_epoch(model, fixed_batches(4, 2), precision="bf16-mixed", callbacks=[dtypes])
     assert dtypes.dtypes == {torch.bfloat16}
     for start, end in zip(before, sides(model), strict=True):
         assert end.dtype == torch.float32 and torch.isfinite(end).all()
@@ -46,23 +48,23 @@ def test_16_mixed_on_a_cpu_runs_as_bf16_mixed():
     assert trainer.precision == "bf16-mixed"
 
 
-def test_16_mixed_clips_the_unscaled_gradients(tiny_cyclegan, batches, fit, sides):
-    model = tiny_cyclegan(grad_clip_val=CLIP)
+def test_16_mixed_clips_the_unscaled_gradients(sgd_cyclegan, fixed_batches, fit_one_epoch, sides):
+    model = sgd_cyclegan(grad_clip_val=CLIP)
     before = sides(model)
-    fit(model, batches(2, 2), plugins=[fp16_on_cpu(init_scale=1024.0)])
+    fit_one_epoch(model, fixed_batches(2, 2), plugins=[fp16_on_cpu(init_scale=1024.0)])
     # clipping the scaled gradients would leave updates 1024 times smaller than CLIP
     for start, end in zip(before, sides(model), strict=True):
         assert (end - start).norm().item() == pytest.approx(CLIP, rel=1e-3)
 
 
 def test_16_mixed_skips_only_the_update_whose_gradients_overflow(
-    tiny_cyclegan, batches, fit, sides
+    sgd_cyclegan, fixed_batches, fit_one_epoch, sides
 ):
     # cycle weights so large that G's scaled gradients overflow in fp16; D's stay finite
-    model = tiny_cyclegan(lambda_A=1e6, lambda_B=1e6)
+    model = sgd_cyclegan(lambda_A=1e6, lambda_B=1e6)
     precision = fp16_on_cpu(init_scale=1024.0)
     (g_before, d_before) = sides(model)
-    fit(model, batches(2, 2), plugins=[precision])
+    fit_one_epoch(model, fixed_batches(2, 2), plugins=[precision])
     g_after, d_after = sides(model)
     assert torch.equal(g_after, g_before)  # G's update skipped...
     assert torch.isfinite(d_after).all() and not torch.equal(d_after, d_before)  # ...D's made

@@ -86,6 +86,7 @@ def test_none_norm_keeps_conv_biases(make: type[nn.Module]) -> None:
 
 CONFIGS = {
     "patchgan": (PatchGANDiscriminator, 2_764_737),
+    "patchgan_antialias": (PatchGANDiscriminator, 2_764_737),  # CUT's: the blur is a buffer
     "n_layers": (PatchGANDiscriminator, 2_764_737),
     "pixel": (PixelDiscriminator, 8_705),
 }

@@ -1,4 +1,7 @@
+from unpaired.callbacks.checkpoint import Checkpointing
 from unpaired.callbacks.ground_truth import GroundTruthReport
 from unpaired.callbacks.image_grid import ImageGrid
+from unpaired.callbacks.nan_guard import NonFiniteGuard
+from unpaired.callbacks.preemption import SignalPreemption
 
-__all__ = ["GroundTruthReport", "ImageGrid"]
+__all__ = ["Checkpointing", "GroundTruthReport", "ImageGrid", "NonFiniteGuard", "SignalPreemption"]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import lightning as L
 import torch
+from lightning.pytorch.utilities.seed import isolate_rng
 from rich.console import Console
 from rich.table import Table
 
@@ -50,7 +51,8 @@ class GroundTruthReport(L.Callback):
         datamodule = trainer.datamodule
         if not trainer.is_global_zero or not getattr(datamodule, "has_ground_truth", False):
             return
-        errors = evaluate_ground_truth(pl_module, datamodule.val_dataloader())
+        with isolate_rng():  # a loader draws its seed: training's random stream must not move
+            errors = evaluate_ground_truth(pl_module, datamodule.val_dataloader())
         self.report[label] = {"epoch": trainer.current_epoch, **errors}
         for logger in trainer.loggers:
             logger.log_metrics(

@@ -14,6 +14,10 @@ Both styles cover exactly the same pixels, so the B rendering of a scene is the 
 translation of its A rendering: ``testA_true`` and ``testB_true`` hold these ground truths.
 Scenes come from a numpy ``Generator`` and drawing uses PIL without anti-aliasing, so a seed
 gives bit-identical PNG files on every run.
+
+The paired version (``aligned=True``, for pix2pix) holds ``train/`` and ``test/`` images, each the
+A rendering and the B rendering of one scene side by side (A | B, the layout of the pix2pix
+authors' data sets); its scenes are those of ``trainA`` and ``testA``.
 """
 
 import colorsys
@@ -43,6 +47,8 @@ OUTLINE_FACTOR = 0.45
 # scenes as they were. testA_true / testB_true are renderings of the testA / testB scenes.
 _SPLITS = {"trainA": "A", "trainB": "B", "testA": "A", "testB": "B"}
 _TRUTHS = {"testA": "testA_true", "testB": "testB_true"}
+# The paired version: split -> the unpaired split whose scenes (random stream) it shows.
+_ALIGNED_SPLITS = {"train": "trainA", "test": "testA"}
 
 
 @dataclass(frozen=True)
@@ -172,8 +178,16 @@ def _box(points: list[int]) -> list[int]:
     return [x0, y0, max(x0, x1), max(y0, y1)]
 
 
-def generate(root: Path, spec: SyntheticSpec) -> None:
-    """Write the data set of ``spec`` to ``root``, all at once.
+def render_pair(scene: Scene, size: int = 64) -> Image.Image:
+    """``scene`` in style A and in style B side by side: a ``2 size`` x ``size`` image A | B."""
+    pair = Image.new("RGB", (2 * size, size))
+    pair.paste(render(scene, "A", size), (0, 0))
+    pair.paste(render(scene, "B", size), (size, 0))
+    return pair
+
+
+def generate(root: Path, spec: SyntheticSpec, aligned: bool = False) -> None:
+    """Write the data set of ``spec`` to ``root``, all at once (the paired version if ``aligned``).
 
     The files are written into a temporary sibling folder that is renamed to ``root`` at the
     end, so a killed run or several processes racing (DDP ranks, nodes sharing a file system)
@@ -185,7 +199,7 @@ def generate(root: Path, spec: SyntheticSpec) -> None:
     staging = root.parent / f".{root.name}.tmp-{uuid.uuid4().hex}"
     staging.mkdir(parents=True)
     try:
-        _write_set(staging, spec)
+        (_write_aligned_set if aligned else _write_set)(staging, spec)
         _move_into_place(staging, root)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -201,6 +215,18 @@ def _write_set(folder: Path, spec: SyntheticSpec) -> None:
             other: Style = "B" if style == "A" else "A"
             _write_images(folder / _TRUTHS[split], scenes, other, spec.image_size)
     (folder / "spec.json").write_text(json.dumps(_spec_record(spec), indent=2) + "\n")
+
+
+def _write_aligned_set(folder: Path, spec: SyntheticSpec) -> None:
+    counts = {"train": spec.n_train, "test": spec.n_test}
+    for split, scenes_of in _ALIGNED_SPLITS.items():
+        rng = np.random.default_rng([spec.seed, list(_SPLITS).index(scenes_of)])
+        (folder / split).mkdir()
+        for index in range(counts[split]):
+            pair = render_pair(random_scene(rng), spec.image_size)
+            pair.save(folder / split / f"{index:04d}.png")
+    record = _spec_record(spec, aligned=True)
+    (folder / "spec.json").write_text(json.dumps(record, indent=2) + "\n")
 
 
 def _write_images(folder: Path, scenes: list[Scene], style: Style, size: int) -> None:
@@ -219,12 +245,16 @@ def _move_into_place(staging: Path, root: Path) -> None:
             raise  # not a lost race but a real failure (permissions, full disk)
 
 
-def _spec_record(spec: SyntheticSpec) -> dict[str, int]:
-    return {"generator_version": GENERATOR_VERSION, **asdict(spec)}
+def _spec_record(spec: SyntheticSpec, aligned: bool = False) -> dict[str, int | str]:
+    record: dict[str, int | str] = {"generator_version": GENERATOR_VERSION, **asdict(spec)}
+    if aligned:  # unpaired sets keep the record they always had
+        record["layout"] = "aligned"
+    return record
 
 
-def ensure(root: Path, spec: SyntheticSpec) -> None:
-    """Generate the set in ``root`` unless it is there already; check that it matches ``spec``.
+def ensure(root: Path, spec: SyntheticSpec, aligned: bool = False) -> None:
+    """Generate the set in ``root`` unless it is there already; check that it matches ``spec``
+    (and is the paired version if ``aligned``, the unpaired one otherwise).
 
     Raises:
         DataError: ``root`` holds a set of another spec, or other files than a synthetic set.
@@ -232,7 +262,7 @@ def ensure(root: Path, spec: SyntheticSpec) -> None:
     root = Path(root)
     spec_file = root / "spec.json"
     if not spec_file.is_file():
-        generate(root, spec)
+        generate(root, spec, aligned)
     if not spec_file.is_file():
         raise DataError(
             f"data folder {root.absolute()} exists but holds no synthetic data set (no "
@@ -240,7 +270,7 @@ def ensure(root: Path, spec: SyntheticSpec) -> None:
             "to another folder."
         )
     found = json.loads(spec_file.read_text())
-    wanted = _spec_record(spec)
+    wanted = _spec_record(spec, aligned)
     if found != wanted:
         raise DataError(
             f"data folder {root.absolute()} holds a synthetic data set generated with {found}, "

@@ -13,14 +13,17 @@ precision and under DDP.
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import nullcontext
 from typing import Any
 
 import lightning as L
+import torch
 from hydra.utils import instantiate
 from lightning.pytorch.core.optimizer import LightningOptimizer
+from lightning.pytorch.plugins.precision import MixedPrecision
 from lightning.pytorch.strategies import ParallelStrategy
 from torch import Tensor
 from torch.nn import Parameter
@@ -29,6 +32,7 @@ from torch.optim import Optimizer
 from unpaired.errors import ConfigError
 from unpaired.metrics.ground_truth import ground_truth_errors
 
+log = logging.getLogger(__name__)
 Batch = Mapping[str, Any]
 Outputs = dict[str, Tensor]
 LossTerms = dict[str, Tensor]
@@ -78,6 +82,9 @@ class GANModule(L.LightningModule, ABC):
         self.grad_clip_val = grad_clip_val
         self.grad_clip_algorithm = grad_clip_algorithm
         self.accumulate_grad_batches = accumulate_grad_batches
+        # Skipped updates: in all (a buffer, so that checkpoints keep it) and in a row.
+        self.register_buffer("nonfinite_steps", torch.zeros((), dtype=torch.long))
+        self.consecutive_nonfinite_steps = 0
 
     # ----------------------------------------------------------------- what a method supplies
     @abstractmethod
@@ -127,26 +134,30 @@ class GANModule(L.LightningModule, ABC):
     def training_step(self, batch: Batch, batch_idx: int) -> dict[str, Any]:
         optimizer_g, optimizer_d = self.optimizers()
         outputs = self.generate(batch)
-        g_step = (optimizer_g, lambda: self.generator_loss(batch, outputs))
-        d_step = (optimizer_d, lambda: self.discriminator_loss(batch, outputs))
+        g_step = ("G", optimizer_g, lambda: self.generator_loss(batch, outputs))
+        d_step = ("D", optimizer_d, lambda: self.discriminator_loss(batch, outputs))
         order = (d_step, g_step) if self.discriminator_first else (g_step, d_step)
-        for optimizer, compute_loss in order:
-            self._optimization_step(optimizer, compute_loss, batch_size=batch["A"].shape[0])
+        batch_size = batch["A"].shape[0]
+        for side, optimizer, compute_loss in order:
+            self._optimization_step(side, optimizer, compute_loss, batch_size)
+        self.log("train/nonfinite_steps", self.nonfinite_steps.float(), batch_size=batch_size)
         if self._scheduler_interval == "step" and self._ends_accumulation():
             self._step_schedulers()
         return {"visuals": self.visuals(batch, outputs)}
 
     def _optimization_step(
         self,
+        side: str,
         optimizer: Optimizer,
         compute_loss: Callable[[], tuple[Tensor, LossTerms]],
         batch_size: int,
     ) -> None:
-        """One update of one side; the parameters of the other optimiser are frozen meanwhile so
-        that no gradient is computed for them."""
+        """One update of one side (``G`` or ``D``); the parameters of the other optimiser are
+        frozen meanwhile so that no gradient is computed for them. The update is skipped, leaving
+        weights and optimiser state as they were, when the loss or a gradient is not finite."""
         self.toggle_optimizer(optimizer)
         loss, terms = compute_loss()
-        self._backward_and_step(optimizer, loss)
+        self._backward_and_step(side, optimizer, loss)
         self.untoggle_optimizer(optimizer)
         self.log_dict(
             {f"train/{name}": value.detach() for name, value in terms.items()},
@@ -154,9 +165,10 @@ class GANModule(L.LightningModule, ABC):
             sync_dist=True,
         )
 
-    def _backward_and_step(self, optimizer: LightningOptimizer, loss: Tensor) -> None:
+    def _backward_and_step(self, side: str, optimizer: LightningOptimizer, loss: Tensor) -> None:
         """Add the gradient of ``loss`` to the side's accumulated gradients; on the last batch of
-        an accumulation window, update the side and zero its gradients.
+        an accumulation window, update the side, unless the update is not finite, and zero its
+        gradients.
 
         The loss is divided by the window length, so a window's update is that of the mean
         gradient over its batches. Under DDP the backward of a batch that only accumulates runs
@@ -167,9 +179,33 @@ class GANModule(L.LightningModule, ABC):
         accumulating_in_ddp = not updating and isinstance(strategy, ParallelStrategy)
         with strategy.block_backward_sync() if accumulating_in_ddp else nullcontext():
             self.manual_backward(loss / self.accumulate_grad_batches)
-        if updating:
+        if not updating:
+            return
+        if self._finite_update(loss, optimizer):
             optimizer.step()  # clips in on_before_optimizer_step
-            optimizer.zero_grad(set_to_none=True)
+            self.consecutive_nonfinite_steps = 0
+        else:
+            self.nonfinite_steps += 1
+            self.consecutive_nonfinite_steps += 1
+            log.warning(
+                "non-finite %s loss or gradient in epoch %d: update skipped (%d in a row)",
+                side,
+                self.current_epoch,
+                self.consecutive_nonfinite_steps,
+            )
+        optimizer.zero_grad(set_to_none=True)
+
+    def _finite_update(self, loss: Tensor, optimizer: Optimizer) -> bool:
+        """Whether the loss and the gradients of ``optimizer`` are finite.
+
+        Under 16-mixed only the loss is checked: the gradients are scaled, and the grad scaler
+        checks them itself inside ``optimizer.step()``, skipping an overflowing update and
+        lowering its scale. Skipping the step here would keep the scaler from lowering it, and
+        every later update would overflow too.
+        """
+        precision = self.trainer.precision_plugin
+        scaled = isinstance(precision, MixedPrecision) and precision.scaler is not None
+        return _finite(loss, None if scaled else optimizer)
 
     def _ends_accumulation(self) -> bool:
         """Whether the current training batch ends an accumulation window: it is the
@@ -236,6 +272,21 @@ class GANModule(L.LightningModule, ABC):
                 sync_dist=True,
             )
         return {"visuals": self.visuals(batch, outputs)}
+
+
+def _finite(loss: Tensor, optimizer: Optimizer | None) -> bool:
+    """Whether ``loss`` and every gradient of ``optimizer``'s parameters (if given) are finite.
+
+    One fused norm over all gradients and one host sync per update: the price of deciding on
+    the host whether to step (GradScaler's inf check pays the same).
+    """
+    params = () if optimizer is None else (p for g in optimizer.param_groups for p in g["params"])
+    grads = [p.grad for p in params if p.grad is not None]
+    total = loss.detach().float()
+    if grads:
+        norms = torch._foreach_norm(grads)
+        total = total + torch.stack([norm.float() for norm in norms]).sum()
+    return bool(torch.isfinite(total))
 
 
 GRADIENT_CLIP_ALGORITHMS = ("norm", "value")

@@ -1,0 +1,43 @@
+"""Stop a run that keeps producing non-finite losses or gradients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightning as L
+
+from unpaired.errors import NonFiniteError
+
+
+class NonFiniteGuard(L.Callback):
+    """Stops training after ``max_consecutive`` optimiser steps in a row were non-finite.
+
+    :class:`~unpaired.models.base.GANModule` skips each such step (the weights and optimiser
+    state stay as they were) and counts it; a streak this long means training has diverged
+    rather than hit one bad batch. The :class:`NonFiniteError` it raises makes the checkpoint
+    callback save ``last.ckpt`` first, which then holds the state of the last good step.
+    """
+
+    def __init__(self, max_consecutive: int = 10) -> None:
+        super().__init__()
+        if max_consecutive < 1:
+            raise ValueError(f"max_consecutive must be >= 1, got {max_consecutive}")
+        self.max_consecutive = max_consecutive
+
+    def on_train_batch_end(
+        self,
+        trainer: L.Trainer,
+        pl_module: L.LightningModule,
+        outputs: Any,
+        batch: Any,
+        batch_idx: int,
+    ) -> None:
+        streak = pl_module.consecutive_nonfinite_steps
+        if streak >= self.max_consecutive:
+            raise NonFiniteError(
+                f"{streak} optimiser steps in a row had a non-finite loss or gradient (epoch "
+                f"{trainer.current_epoch}, batch {batch_idx}), so training stopped. Those steps "
+                "were skipped: the run's checkpoints/last.ckpt holds the weights of the last good "
+                "step. Check the data and the loss settings; "
+                "callbacks.nonfinite_guard.max_consecutive sets how long a streak is tolerated."
+            )

@@ -1,0 +1,144 @@
+"""pix2pix (Isola et al., CVPR 2017): paired translation with a conditional GAN and an L1 loss.
+
+The paired baseline of the unpaired methods: it needs aligned data (each A image with its true
+B image, :mod:`unpaired.data.aligned`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from hydra.utils import instantiate
+from torch import Tensor, nn
+from torch.nn import Parameter
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from unpaired.errors import ConfigError
+from unpaired.losses import AdversarialLoss, gradient_penalty
+from unpaired.models.base import DIRECTIONS, Batch, GANModule, LossTerms, Outputs
+from unpaired.nn import init_weights
+
+
+@contextmanager
+def paper_inference(net: nn.Module) -> Iterator[None]:
+    """Run ``net`` as the pix2pix paper does at test time: dropout on, and batch norm normalising
+    with the statistics of the batch at hand (not the running averages, which are left as they
+    are). Every module's mode is restored afterwards."""
+    modes = [(module, module.training) for module in net.modules()]
+    batch_norms = [m for m in net.modules() if isinstance(m, _BatchNorm)]
+    tracking = [m.track_running_stats for m in batch_norms]
+    net.train()
+    for module in batch_norms:
+        module.track_running_stats = False  # in training mode: batch statistics, no update
+    try:
+        yield
+    finally:
+        for module, track in zip(batch_norms, tracking, strict=True):
+            module.track_running_stats = track
+        for module, training in modes:
+            module.training = training
+
+
+class Pix2Pix(GANModule):
+    """One generator ``G`` (A→B) and a conditional discriminator ``D`` that judges pairs
+    ``cat(A, B)`` along the channels (so its input has ``input_nc + output_nc`` channels).
+
+    Per iteration, as in the authors' code: one forward of ``G``; a discriminator update,
+    ``0.5 * (fake(D(A, G(A))) + real(D(A, B)))``, no image pool; then a generator update,
+    ``GAN(D(A, G(A))) + lambda_L1 * |G(A) - B|``.
+
+    At evaluation (validation, :meth:`translate`) ``paper_inference`` runs ``G`` as the paper
+    does: "we apply dropout at test time, and we apply batch normalization using the statistics
+    of the test batch", one image at a time like the authors' test script (batch size 1, no
+    ``--eval``). Outputs are then stochastic. False gives the usual eval mode (running statistics,
+    no dropout).
+
+    Args:
+        generator, discriminator: Hydra nodes (``_target_`` + arguments).
+        gan_mode: ``vanilla`` (the paper's) | ``lsgan`` | ``hinge`` | ``wgangp``.
+        lambda_L1: weight of the L1 loss to the true B image (100).
+        lambda_gp: gradient-penalty weight, used with ``wgangp`` only.
+        paper_inference: see above.
+        init_type, init_gain: weight initialisation of ``G`` and ``D`` (normal, 0.02).
+        gradient_options: ``grad_clip_val``, ``grad_clip_algorithm``,
+            ``accumulate_grad_batches``: see :class:`GANModule`.
+    """
+
+    discriminator_first = True
+
+    def __init__(
+        self,
+        generator: Mapping[str, Any],
+        discriminator: Mapping[str, Any],
+        optimizer: Mapping[str, Any],
+        scheduler: Mapping[str, Any] | None = None,
+        scheduler_interval: str = "epoch",
+        gan_mode: str = "vanilla",
+        lambda_L1: float = 100.0,
+        lambda_gp: float = 10.0,
+        paper_inference: bool = True,
+        init_type: str = "normal",
+        init_gain: float = 0.02,
+        **gradient_options: Any,
+    ) -> None:
+        super().__init__(optimizer, scheduler, scheduler_interval, **gradient_options)
+        self.save_hyperparameters()
+        self.G = init_weights(instantiate(generator), init_type, init_gain)
+        self.D = init_weights(instantiate(discriminator), init_type, init_gain)
+        self.adversarial = AdversarialLoss(gan_mode)
+
+    def generator_parameters(self) -> Iterator[Parameter]:
+        return self.G.parameters()
+
+    def discriminator_parameters(self) -> Iterator[Parameter]:
+        return self.D.parameters()
+
+    def _translate(self, real_A: Tensor) -> Tensor:
+        if self.training or not self.hparams.paper_inference:
+            return self.G(real_A)
+        with paper_inference(self.G):
+            return torch.cat([self.G(image[None]) for image in real_A])
+
+    def generate(self, batch: Batch) -> Outputs:
+        return {"fake_B": self._translate(batch["A"])}
+
+    def translate(self, images: Tensor, direction: str = "AtoB") -> Tensor:
+        if direction not in DIRECTIONS:
+            raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
+        if direction != "AtoB":
+            raise ConfigError(
+                "pix2pix is one-directional: it has a generator A→B only and cannot translate "
+                "BtoA. Train another model with data.direction swapped for B→A."
+            )
+        return self._translate(images)
+
+    def generator_loss(self, batch: Batch, outputs: Outputs) -> tuple[Tensor, LossTerms]:
+        real_A, real_B, fake_B = batch["A"], batch["B"], outputs["fake_B"]
+        terms = {
+            "G_adv_AB": self.adversarial.generator(self.D(torch.cat([real_A, fake_B], 1))),
+            "L1": F.l1_loss(fake_B, real_B) * self.hparams.lambda_L1,
+        }
+        loss = terms["G_adv_AB"] + terms["L1"]
+        return loss, {"G": loss, **terms}
+
+    def discriminator_loss(self, batch: Batch, outputs: Outputs) -> tuple[Tensor, LossTerms]:
+        real_A = batch["A"]
+        fake_AB = torch.cat([real_A, outputs["fake_B"].detach()], 1)
+        real_AB = torch.cat([real_A, batch["B"]], 1)
+        terms = {
+            "D_fake": self.adversarial.fake(self.D(fake_AB)),
+            "D_real": self.adversarial.real(self.D(real_AB)),
+        }
+        loss = 0.5 * (terms["D_fake"] + terms["D_real"])
+        if self.adversarial.mode == "wgangp":
+            # Interpolates between the two pairs: the condition A is the same in both.
+            terms["D_gp"] = gradient_penalty(self.D, real_AB, fake_AB, self.hparams.lambda_gp)
+            loss = loss + terms["D_gp"]
+        return loss, {"D": loss, **terms}
+
+    def visuals(self, batch: Batch, outputs: Outputs) -> dict[str, Tensor]:
+        return {"real_A": batch["A"], "fake_B": outputs["fake_B"], "real_B": batch["B"]}

@@ -1,0 +1,96 @@
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import pytest
+import torch
+
+from unpaired.callbacks import Checkpointing, NonFiniteGuard
+from unpaired.errors import NonFiniteError
+from unpaired.models import CycleGAN
+from unpaired.utils.checkpoint import load_checkpoint
+
+MakeCycleGAN = Callable[..., CycleGAN]
+Fit = Callable[..., L.Trainer]
+
+
+def snapshot(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {key: value.clone() for key, value in model.state_dict().items()}
+
+
+def same_weights(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> bool:
+    return all(torch.equal(a[key], b[key]) for key in a if key != "nonfinite_steps")
+
+
+class PoisonBatches(L.Callback):
+    """Fills the A images of the chosen training batches (counted over the run) with NaN and
+    records the weights just before and after each of them."""
+
+    def __init__(self, batches: set[int] | range) -> None:
+        self.batches = batches
+        self.before: dict[int, dict[str, torch.Tensor]] = {}
+        self.after: dict[int, dict[str, torch.Tensor]] = {}
+
+    def on_train_batch_start(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, batch: Any, batch_idx: int
+    ) -> None:
+        index = trainer.fit_loop.total_batch_idx
+        if index in self.batches:
+            self.before[index] = snapshot(pl_module)
+            batch["A"].fill_(float("nan"))
+
+    def on_train_batch_end(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, *args: Any
+    ) -> None:
+        if trainer.fit_loop.total_batch_idx in self.batches:
+            self.after[trainer.fit_loop.total_batch_idx] = snapshot(pl_module)
+
+
+class PoisonWeights(L.Callback):
+    """Sets one generator weight to NaN when the second epoch starts."""
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.current_epoch == 1:
+            with torch.no_grad():
+                next(pl_module.G_AB.parameters()).view(-1)[0] = float("nan")
+
+
+def test_a_nonfinite_update_is_skipped_counted_and_logged(
+    make_cyclegan: MakeCycleGAN, fit: Fit, caplog: Any
+) -> None:
+    model, poison = make_cyclegan(), PoisonBatches({1})
+    with caplog.at_level(logging.WARNING):
+        trainer = fit(model, [poison, NonFiniteGuard(max_consecutive=3)], max_epochs=1)
+    assert same_weights(poison.before[1], poison.after[1])  # neither G nor D moved
+    assert int(model.nonfinite_steps) == 2  # the G and the D update of that batch
+    assert model.consecutive_nonfinite_steps == 0  # the next batches were fine again
+    assert trainer.global_step == 2 * 3  # 3 clean batches of 4 made their 2 updates each
+    assert float(trainer.callback_metrics["train/nonfinite_steps"]) == 2
+    assert "non-finite G loss or gradient in epoch 0: update skipped" in caplog.text
+    assert all(torch.isfinite(value).all() for value in model.state_dict().values())
+
+
+def test_a_streak_of_nonfinite_updates_stops_the_run_with_the_last_good_state_saved(
+    make_cyclegan: MakeCycleGAN, fit: Fit, tmp_path: Path
+) -> None:
+    poison = PoisonBatches(range(5, 100))
+    checkpointing = Checkpointing(tmp_path, safetensors=False)
+    with pytest.raises(NonFiniteError, match=r"4 optimiser steps in a row .* last good step"):
+        fit(make_cyclegan(), [poison, NonFiniteGuard(max_consecutive=3), checkpointing])
+    saved = load_checkpoint(tmp_path / "last.ckpt")
+    assert same_weights(saved["state_dict"], poison.before[5])
+    assert int(saved["state_dict"]["nonfinite_steps"]) == 4
+
+
+def test_nonfinite_weights_are_never_written_over_the_last_good_checkpoint(
+    make_cyclegan: MakeCycleGAN, fit: Fit, tmp_path: Path, caplog: Any
+) -> None:
+    checkpointing = Checkpointing(tmp_path, safetensors=False)
+    with caplog.at_level(logging.ERROR), pytest.raises(NonFiniteError):
+        fit(make_cyclegan(), [PoisonWeights(), NonFiniteGuard(max_consecutive=2), checkpointing])
+    saved = load_checkpoint(tmp_path / "last.ckpt")
+    assert saved["epoch"] == 0
+    assert all(torch.isfinite(value).all() for value in saved["state_dict"].values())
+    assert "non-finite values: " in caplog.text
