@@ -22,6 +22,10 @@ class BadImageError(DataError):
     """An image file cannot be decoded: corrupt, truncated, or not an image at all."""
 
 
+class TrainingError(UnpairedError):
+    """A training ran but its outcome cannot be used (e.g. its metric is not finite)."""
+
+
 class CheckpointError(UnpairedError):
     """A checkpoint cannot be written, cannot be read safely, or does not fit the configuration."""
 

@@ -1,16 +1,18 @@
-"""Whole runs of ``unpaired-train`` as subprocesses, on the tiny synthetic set."""
+"""Whole runs of ``unpaired-train`` as subprocesses: on the tiny synthetic set (``train_cli``), or
+with the callbacks of probes.py available to them (``train_with_probes``)."""
 
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-SRC = Path(__file__).resolve().parents[2] / "src"
+HERE = Path(__file__).resolve().parent
+SRC = HERE.parents[1] / "src"
 NAME = "tiny"
 TINY = [
     f"name={NAME}",
@@ -93,3 +95,35 @@ def train_cli(tmp_path: Path, synthetic_root: Path) -> Iterator[TrainCLI]:
     for run in cli.started:  # a failed test must not leave a training behind
         run.process.kill()
         run.process.wait()
+
+
+@pytest.fixture
+def train_with_probes() -> Callable[[Sequence[str], Path], subprocess.CompletedProcess[str]]:
+    """``python -m unpaired.cli.train overrides...`` in a fresh process, run in ``cwd``, with
+    ``probes`` importable (``+callbacks.x._target_=probes.SaveParametersOfEveryRank``)."""
+
+    def run(overrides: Sequence[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{HERE}", "WANDB_SILENT": "true"}
+        return subprocess.run(
+            [sys.executable, "-m", "unpaired.cli.train", *overrides],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+
+    return run
+
+
+@pytest.fixture
+def save_parameters() -> Callable[[Path], list[str]]:
+    """Overrides adding :class:`probes.SaveParametersOfEveryRank`, writing into ``folder``."""
+
+    def overrides(folder: Path) -> list[str]:
+        return [
+            "+callbacks.parameters._target_=probes.SaveParametersOfEveryRank",
+            f"+callbacks.parameters.dirpath={folder}",
+        ]
+
+    return overrides

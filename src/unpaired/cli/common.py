@@ -9,6 +9,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
@@ -48,15 +50,23 @@ def null_group_overrides(args: Sequence[str], config_root: Path) -> list[str]:
 def run_reporting_user_errors(task: Callable[[A], T], cfg: A) -> T:
     """Run ``task(cfg)``; an :class:`UnpairedError` (bad data, config, file) is reported as its
     message alone and the process exits with status 2. Anything else is a bug and keeps its
-    traceback. ``cfg`` is a Hydra config, or parsed arguments for the argparse entry points."""
+    traceback. ``cfg`` is a Hydra config, or parsed arguments for the argparse entry points.
+
+    In a Hydra multirun the error is raised on instead, after being logged (a bug with its
+    traceback) to this run's log: the sweeper records the run as failed and goes on with the
+    next one, where exiting would end the whole sweep.
+    """
     try:
         return task(cfg)
     except Exception as error:
         user_error = _user_error(error)
-        if user_error is None:
-            raise
-        log.error("%s", user_error)  # Hydra sends this to the console and to the run's log file
-        sys.exit(2)
+        if user_error is not None:
+            log.error("%s", user_error)  # Hydra sends this to the console and to the run's log file
+            if not in_multirun():
+                sys.exit(2)
+        elif in_multirun():
+            log.exception("this run failed")
+        raise
 
 
 def _user_error(error: BaseException) -> UnpairedError | None:
@@ -65,3 +75,8 @@ def _user_error(error: BaseException) -> UnpairedError | None:
     while error is not None and not isinstance(error, UnpairedError):
         error = error.__cause__
     return error
+
+
+def in_multirun() -> bool:
+    """Whether this process runs one job of a Hydra multirun (``-m``, a sweeper config)."""
+    return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN

@@ -4,6 +4,11 @@ Lightning 2.x runs GANs under manual optimisation. This base owns that once: for
 generators once per batch, then update the discriminators and the generators in the method's
 order, each with the other side frozen (``toggle_optimizer``), and step the schedulers. A method
 supplies only its networks and losses by implementing the abstract methods.
+
+Lightning's own gradient clipping and accumulation (``Trainer(gradient_clip_val=...,
+accumulate_grad_batches=...)``) exist for automatic optimisation only, so this base provides them
+(``grad_clip_val``, ``grad_clip_algorithm``, ``accumulate_grad_batches``), correct under every
+precision and under DDP.
 """
 
 from __future__ import annotations
@@ -11,15 +16,20 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import nullcontext
 from typing import Any
 
 import lightning as L
 import torch
 from hydra.utils import instantiate
+from lightning.pytorch.core.optimizer import LightningOptimizer
+from lightning.pytorch.plugins.precision import MixedPrecision
+from lightning.pytorch.strategies import ParallelStrategy
 from torch import Tensor
 from torch.nn import Parameter
 from torch.optim import Optimizer
 
+from unpaired.errors import ConfigError
 from unpaired.metrics.ground_truth import ground_truth_errors
 
 log = logging.getLogger(__name__)
@@ -37,7 +47,14 @@ class GANModule(L.LightningModule, ABC):
         optimizer: Hydra node of a partial optimiser (``_partial_: true``), built once for the
             generator parameters and once for the discriminator parameters.
         scheduler: Hydra node of a partial learning-rate scheduler taking the optimiser, or None.
-        scheduler_interval: ``"epoch"`` or ``"step"``: when the schedulers advance.
+        scheduler_interval: ``"epoch"`` or ``"step"``: when the schedulers advance (``"step"``:
+            after every update, i.e. every ``accumulate_grad_batches`` batches).
+        grad_clip_val: clip each side's gradients to this norm (or value) before its update;
+            None turns clipping off.
+        grad_clip_algorithm: ``"norm"`` (the total 2-norm of the side's gradients) or
+            ``"value"`` (each element to [-grad_clip_val, grad_clip_val]).
+        accumulate_grad_batches: update G and D once every this many batches, with the mean of
+            their gradients: the update of a batch this many times larger.
     """
 
     #: Update D before G in each iteration (CUT, pix2pix); CycleGAN updates G first.
@@ -48,16 +65,23 @@ class GANModule(L.LightningModule, ABC):
         optimizer: Mapping[str, Any],
         scheduler: Mapping[str, Any] | None = None,
         scheduler_interval: str = "epoch",
+        grad_clip_val: float | None = None,
+        grad_clip_algorithm: str = "norm",
+        accumulate_grad_batches: int = 1,
     ) -> None:
         super().__init__()
         if scheduler_interval not in ("epoch", "step"):
             raise ValueError(
                 f"model.scheduler_interval must be 'epoch' or 'step', got {scheduler_interval!r}"
             )
+        _check_gradient_options(grad_clip_val, grad_clip_algorithm, accumulate_grad_batches)
         self.automatic_optimization = False
         self._optimizer_config = optimizer
         self._scheduler_config = scheduler
         self._scheduler_interval = scheduler_interval
+        self.grad_clip_val = grad_clip_val
+        self.grad_clip_algorithm = grad_clip_algorithm
+        self.accumulate_grad_batches = accumulate_grad_batches
         # Skipped updates: in all (a buffer, so that checkpoints keep it) and in a row.
         self.register_buffer("nonfinite_steps", torch.zeros((), dtype=torch.long))
         self.consecutive_nonfinite_steps = 0
@@ -117,7 +141,7 @@ class GANModule(L.LightningModule, ABC):
         for side, optimizer, compute_loss in order:
             self._optimization_step(side, optimizer, compute_loss, batch_size)
         self.log("train/nonfinite_steps", self.nonfinite_steps.float(), batch_size=batch_size)
-        if self._scheduler_interval == "step":
+        if self._scheduler_interval == "step" and self._ends_accumulation():
             self._step_schedulers()
         return {"visuals": self.visuals(batch, outputs)}
 
@@ -133,10 +157,32 @@ class GANModule(L.LightningModule, ABC):
         weights and optimiser state as they were, when the loss or a gradient is not finite."""
         self.toggle_optimizer(optimizer)
         loss, terms = compute_loss()
-        optimizer.zero_grad(set_to_none=True)
-        self.manual_backward(loss)
-        if _finite(loss, optimizer):
-            optimizer.step()
+        self._backward_and_step(side, optimizer, loss)
+        self.untoggle_optimizer(optimizer)
+        self.log_dict(
+            {f"train/{name}": value.detach() for name, value in terms.items()},
+            batch_size=batch_size,
+            sync_dist=True,
+        )
+
+    def _backward_and_step(self, side: str, optimizer: LightningOptimizer, loss: Tensor) -> None:
+        """Add the gradient of ``loss`` to the side's accumulated gradients; on the last batch of
+        an accumulation window, update the side, unless the update is not finite, and zero its
+        gradients.
+
+        The loss is divided by the window length, so a window's update is that of the mean
+        gradient over its batches. Under DDP the backward of a batch that only accumulates runs
+        in ``no_sync``: the gradients are all-reduced once per update, not once per batch.
+        """
+        updating = self._ends_accumulation()
+        strategy = self.trainer.strategy
+        accumulating_in_ddp = not updating and isinstance(strategy, ParallelStrategy)
+        with strategy.block_backward_sync() if accumulating_in_ddp else nullcontext():
+            self.manual_backward(loss / self.accumulate_grad_batches)
+        if not updating:
+            return
+        if self._finite_update(loss, optimizer):
+            optimizer.step()  # clips in on_before_optimizer_step
             self.consecutive_nonfinite_steps = 0
         else:
             self.nonfinite_steps += 1
@@ -147,11 +193,45 @@ class GANModule(L.LightningModule, ABC):
                 self.current_epoch,
                 self.consecutive_nonfinite_steps,
             )
-        self.untoggle_optimizer(optimizer)
-        self.log_dict(
-            {f"train/{name}": value.detach() for name, value in terms.items()},
-            batch_size=batch_size,
+        optimizer.zero_grad(set_to_none=True)
+
+    def _finite_update(self, loss: Tensor, optimizer: Optimizer) -> bool:
+        """Whether the loss and the gradients of ``optimizer`` are finite.
+
+        Under 16-mixed only the loss is checked: the gradients are scaled, and the grad scaler
+        checks them itself inside ``optimizer.step()``, skipping an overflowing update and
+        lowering its scale. Skipping the step here would keep the scaler from lowering it, and
+        every later update would overflow too.
+        """
+        precision = self.trainer.precision_plugin
+        scaled = isinstance(precision, MixedPrecision) and precision.scaler is not None
+        return _finite(loss, None if scaled else optimizer)
+
+    def _ends_accumulation(self) -> bool:
+        """Whether the current training batch ends an accumulation window: it is the
+        ``accumulate_grad_batches``-th of its window, or the epoch's last batch (as Lightning's
+        automatic accumulation, so that an epoch ends on an update)."""
+        batches_done = self.trainer.fit_loop.epoch_loop.batch_progress.current.ready
+        return (
+            batches_done % self.accumulate_grad_batches == 0
+            or batches_done == self.trainer.num_training_batches
+            or self.trainer.is_last_batch
         )
+
+    def on_before_optimizer_step(self, optimizer: Optimizer) -> None:
+        """Clip the gradients the optimiser is about to apply.
+
+        Lightning calls this hook inside ``optimizer.step()``, after 16-mixed's grad scaler has
+        unscaled the gradients and before it steps, so the threshold applies to the true
+        gradients in every precision (clipping before ``optimizer.step()`` would clip the scaled
+        ones).
+        """
+        if self.grad_clip_val is not None:
+            self.clip_gradients(
+                optimizer,
+                gradient_clip_val=self.grad_clip_val,
+                gradient_clip_algorithm=self.grad_clip_algorithm,
+            )
 
     def on_train_epoch_end(self) -> None:
         if self._scheduler_interval == "epoch":
@@ -170,7 +250,8 @@ class GANModule(L.LightningModule, ABC):
             {
                 "lr/G": optimizer_g.param_groups[0]["lr"],
                 "lr/D": optimizer_d.param_groups[0]["lr"],
-            }
+            },
+            sync_dist=True,
         )
 
     def validation_step(self, batch: Batch, batch_idx: int) -> dict[str, Any]:
@@ -193,16 +274,39 @@ class GANModule(L.LightningModule, ABC):
         return {"visuals": self.visuals(batch, outputs)}
 
 
-def _finite(loss: Tensor, optimizer: Optimizer) -> bool:
-    """Whether ``loss`` and every gradient of ``optimizer``'s parameters are finite.
+def _finite(loss: Tensor, optimizer: Optimizer | None) -> bool:
+    """Whether ``loss`` and every gradient of ``optimizer``'s parameters (if given) are finite.
 
     One fused norm over all gradients and one host sync per update: the price of deciding on
     the host whether to step (GradScaler's inf check pays the same).
     """
-    params = (p for group in optimizer.param_groups for p in group["params"])
+    params = () if optimizer is None else (p for g in optimizer.param_groups for p in g["params"])
     grads = [p.grad for p in params if p.grad is not None]
     total = loss.detach().float()
     if grads:
         norms = torch._foreach_norm(grads)
         total = total + torch.stack([norm.float() for norm in norms]).sum()
     return bool(torch.isfinite(total))
+
+
+GRADIENT_CLIP_ALGORITHMS = ("norm", "value")
+
+
+def _check_gradient_options(
+    grad_clip_val: float | None, grad_clip_algorithm: str, accumulate_grad_batches: int
+) -> None:
+    if grad_clip_val is not None and grad_clip_val <= 0:
+        raise ConfigError(
+            f"model.grad_clip_val={grad_clip_val}: set a positive threshold, or null to turn "
+            "gradient clipping off."
+        )
+    if grad_clip_algorithm not in GRADIENT_CLIP_ALGORITHMS:
+        raise ConfigError(
+            f"model.grad_clip_algorithm={grad_clip_algorithm!r} is not an option; use 'norm' "
+            "(clip the total 2-norm) or 'value' (clip every element)."
+        )
+    if not isinstance(accumulate_grad_batches, int) or accumulate_grad_batches < 1:
+        raise ConfigError(
+            f"model.accumulate_grad_batches={accumulate_grad_batches!r}: set a whole number "
+            ">= 1 (1: update after every batch)."
+        )

@@ -64,6 +64,8 @@ class CUT(GANModule):
         lambda_gp: gradient-penalty weight, used with ``wgangp`` only.
         init_type, init_gain: initialisation of ``G``, ``D`` and ``F``.
         feature_probe_size: side of the zero image of the dry run that finds the channel counts.
+        gradient_options: ``grad_clip_val``, ``grad_clip_algorithm``,
+            ``accumulate_grad_batches``: see :class:`GANModule`.
     """
 
     discriminator_first = True
@@ -89,8 +91,9 @@ class CUT(GANModule):
         init_type: str = "xavier",
         init_gain: float = 0.02,
         feature_probe_size: int = 64,
+        **gradient_options: Any,
     ) -> None:
-        super().__init__(optimizer, scheduler, scheduler_interval)
+        super().__init__(optimizer, scheduler, scheduler_interval, **gradient_options)
         self.save_hyperparameters()
         if num_patches < 1:
             raise ConfigError(f"model.num_patches={num_patches}; set it to at least 1.")

@@ -34,6 +34,8 @@ class CycleGAN(GANModule):
         lambda_gp: gradient-penalty weight, used with ``wgangp`` only.
         pool_size: images kept in each history pool; 0 disables the pools.
         init_type, init_gain: weight initialisation of all four networks.
+        gradient_options: ``grad_clip_val``, ``grad_clip_algorithm``,
+            ``accumulate_grad_batches``: see :class:`GANModule`.
     """
 
     def __init__(
@@ -51,8 +53,9 @@ class CycleGAN(GANModule):
         pool_size: int = 50,
         init_type: str = "normal",
         init_gain: float = 0.02,
+        **gradient_options: Any,
     ) -> None:
-        super().__init__(optimizer, scheduler, scheduler_interval)
+        super().__init__(optimizer, scheduler, scheduler_interval, **gradient_options)
         self.save_hyperparameters()
 
         def build(node: Mapping[str, Any]) -> nn.Module:

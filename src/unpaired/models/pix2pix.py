@@ -64,6 +64,8 @@ class Pix2Pix(GANModule):
         lambda_gp: gradient-penalty weight, used with ``wgangp`` only.
         paper_inference: see above.
         init_type, init_gain: weight initialisation of ``G`` and ``D`` (normal, 0.02).
+        gradient_options: ``grad_clip_val``, ``grad_clip_algorithm``,
+            ``accumulate_grad_batches``: see :class:`GANModule`.
     """
 
     discriminator_first = True
@@ -81,8 +83,9 @@ class Pix2Pix(GANModule):
         paper_inference: bool = True,
         init_type: str = "normal",
         init_gain: float = 0.02,
+        **gradient_options: Any,
     ) -> None:
-        super().__init__(optimizer, scheduler, scheduler_interval)
+        super().__init__(optimizer, scheduler, scheduler_interval, **gradient_options)
         self.save_hyperparameters()
         self.G = init_weights(instantiate(generator), init_type, init_gain)
         self.D = init_weights(instantiate(discriminator), init_type, init_gain)

@@ -1,0 +1,62 @@
+"""Callbacks a test adds to a training run (``+callbacks.<name>._target_=probes.<Class>``) to look
+inside its processes; the ``train_with_probes`` fixture puts this folder on the run's PYTHONPATH."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
+
+
+class SaveParametersOfEveryRank(L.Callback):
+    """Writes every rank's parameters when training starts and ends, to
+    ``<dirpath>/rank<N>_start.pt`` and ``<dirpath>/rank<N>_end.pt``."""
+
+    def __init__(self, dirpath: str) -> None:
+        self.dirpath = Path(dirpath)
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._save(trainer, pl_module, "start")
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._save(trainer, pl_module, "end")
+
+    def _save(self, trainer: L.Trainer, pl_module: L.LightningModule, when: str) -> None:
+        self.dirpath.mkdir(parents=True, exist_ok=True)
+        state = {name: p.detach().cpu().clone() for name, p in pl_module.named_parameters()}
+        torch.save(state, self.dirpath / f"rank{trainer.global_rank}_{when}.pt")
+
+
+class CountGradientReductions(L.Callback):
+    """Counts DDP's gradient all-reduces (one per bucket) in every training batch, through a
+    communication hook that all-reduces as DDP would, and writes the counts of every rank to
+    ``<dirpath>/reductions_rank<N>.json``."""
+
+    def __init__(self, dirpath: str) -> None:
+        self.dirpath = Path(dirpath)
+        self.per_batch: list[int] = []
+        self._count = 0
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        model = trainer.strategy.model
+        assert isinstance(model, DistributedDataParallel), "run this probe under DDP"
+        model.register_comm_hook(None, self._all_reduce_mean)
+
+    def _all_reduce_mean(
+        self, state: Any, bucket: dist.GradBucket
+    ) -> torch.futures.Future[torch.Tensor]:
+        self._count += 1
+        buffer = bucket.buffer().div_(dist.get_world_size())
+        return dist.all_reduce(buffer, async_op=True).get_future().then(lambda f: f.value()[0])
+
+    def on_train_batch_end(self, trainer: L.Trainer, *args: Any) -> None:
+        self.per_batch.append(self._count)
+        self._count = 0
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.dirpath.mkdir(parents=True, exist_ok=True)
+        output = self.dirpath / f"reductions_rank{trainer.global_rank}.json"
+        output.write_text(json.dumps(self.per_batch))
