@@ -58,18 +58,50 @@ def export(
     side = -(-example_size // multiple) * multiple
     channels = _input_channels(net)
     example = torch.rand(1, channels, side, side) * 2 - 1
+    generator = translating_generator(net, example)
     output_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for fmt in formats:
         path = output_dir / f"{ckpt.stem}_{direction}{SUFFIXES[fmt]}"
         if fmt == "torchscript":
-            export_torchscript(net, example, path, metadata)
+            export_torchscript(generator, example, path, metadata)
         elif fmt == "onnx":
-            export_onnx(net, example, path, metadata)
+            export_onnx(generator, example, path, metadata)
         else:
             export_safetensors(net, node, path, metadata)
         written.append(path)
     return written
+
+
+def translating_generator(net: nn.Module, example: torch.Tensor) -> nn.Module:
+    """The one network that a module's ``translate`` runs (CycleGAN's ``G_AB`` or ``G_BA``,
+    CUT's and pix2pix's ``G``), found by watching which child runs on ``example``; ``net``
+    itself when it is a plain generator. A LightningModule cannot be traced as a whole (tracing
+    reads every attribute, and Lightning's raise outside a Trainer).
+
+    pix2pix's paper-style test mode (batch statistics, dropout on) is not exported: the
+    exported generator is in eval mode, as with ``model.paper_inference=false``.
+    """
+    if not isinstance(net, DirectionalTranslation):
+        return net
+    called: list[nn.Module] = []
+    hooks = [
+        child.register_forward_hook(lambda module, *_: called.append(module))
+        for child in net.module.children()
+    ]
+    try:
+        with torch.no_grad():
+            net(example)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    networks = list(dict.fromkeys(called))
+    if len(networks) != 1:
+        raise CheckpointError(
+            f"{type(net.module).__name__} translates with {len(networks)} networks; export "
+            "supports models that translate with one generator (CycleGAN, CUT, pix2pix)."
+        )
+    return networks[0]
 
 
 def _input_channels(net: nn.Module) -> int:
