@@ -11,6 +11,7 @@ the generators are fully convolutional, and tracing records no shape.
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -136,7 +137,9 @@ def export_onnx(
     axes = {0: "batch", 2: "height", 3: "width"}
 
     def write(file: Any) -> None:
-        with torch.no_grad():
+        # the exporter warns about each shape it leaves free and each norm it maps: by design
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", module=r"torch\.onnx")
             torch.onnx.export(
                 net,
                 (example,),
