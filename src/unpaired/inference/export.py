@@ -114,10 +114,13 @@ def export_torchscript(
     net: nn.Module, example: torch.Tensor, path: Path, metadata: dict[str, str]
 ) -> None:
     """``net`` traced on ``example``, saved with ``metadata`` as the extra file."""
-    with torch.no_grad():
-        traced = torch.jit.trace(net, example)
     extra = {TORCHSCRIPT_METADATA: json.dumps(metadata)}
-    atomic_write(path, lambda file: torch.jit.save(traced, file, _extra_files=extra))
+    # TorchScript is deprecated in favour of torch.export, whose files need Python to run;
+    # TorchScript still runs from C++ (libtorch), which is why it is offered
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=FutureWarning, module=r"torch\.jit")
+        traced = torch.jit.trace(net, example)
+        atomic_write(path, lambda file: torch.jit.save(traced, file, _extra_files=extra))
 
 
 def export_onnx(
