@@ -59,8 +59,8 @@ def authors_resnet_keys(dropout: bool, batch: bool = False, counter: bool = True
     return keys
 
 
-def authors_unet_keys() -> dict:
-    """Key -> shape of the authors' UnetGenerator(3, 3, num_downs=5, ngf=4), instance norm:
+def authors_unet_keys(num_downs: int = 5) -> dict:
+    """Key -> shape of the authors' UnetGenerator(3, 3, num_downs, ngf=4), instance norm:
     outermost [down, sub, relu, up, tanh], middle [relu, down, norm, sub, relu, up, norm],
     innermost [relu, down, relu, up, norm]."""
     keys = conv("model.model.0", NGF, 3, 4) | {
@@ -68,7 +68,7 @@ def authors_unet_keys() -> dict:
         "model.model.3.bias": (3,),
     }
     prefix, outer = "model.model.1", NGF
-    for inner in (2 * NGF, 4 * NGF, 8 * NGF):
+    for inner in (2 * NGF, 4 * NGF, 8 * NGF, *[8 * NGF] * (num_downs - 5)):
         keys |= conv(f"{prefix}.model.1", inner, outer, 4)
         keys[f"{prefix}.model.5.weight"] = (2 * inner, outer, 4, 4)
         keys[f"{prefix}.model.5.bias"] = (outer,)
@@ -145,3 +145,11 @@ def test_a_state_dict_of_another_network_is_refused(tmp_path: Path) -> None:
     path = save(OrderedDict({"model.0.weight": torch.zeros(3, 3, 1, 1)}), tmp_path / "x.pth")
     with pytest.raises(CheckpointError, match="not a generator of the CycleGAN/pix2pix"):
         load_translator(path)
+
+
+def test_generator_overrides_replace_what_cannot_be_seen(tmp_path: Path) -> None:
+    path = save(state_dict_of(authors_unet_keys(num_downs=6)), tmp_path / "pix2pix.pth")
+    assert load_translator(path).size_multiple == 64
+    assert not any(isinstance(m, nn.Dropout) for m in load_translator(path).module.modules())
+    with_dropout = load_translator(path, generator_overrides={"use_dropout": True}).module
+    assert any(isinstance(m, nn.Dropout) for m in with_dropout.modules())
