@@ -30,7 +30,6 @@ from unpaired.inference.load import (
     load_torch_generator,
     size_multiple,
 )
-from unpaired.utils.checkpoint import save_generators
 from unpaired.utils.disk import atomic_write
 
 FORMATS = ("torchscript", "onnx", "safetensors")
@@ -60,6 +59,8 @@ def export(
     channels = _input_channels(net)
     example = torch.rand(1, channels, side, side) * 2 - 1
     generator = translating_generator(net, example)
+    if isinstance(net, DirectionalTranslation):  # our modules build their generators from it
+        node = dict(net.module.hparams["generator"])
     output_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for fmt in formats:
@@ -69,7 +70,7 @@ def export(
         elif fmt == "onnx":
             export_onnx(generator, example, path, metadata)
         else:
-            export_safetensors(net, node, path, metadata)
+            export_safetensors(generator, node, path, metadata)
         written.append(path)
     return written
 
@@ -161,16 +162,11 @@ def export_onnx(
 
 
 def export_safetensors(
-    net: nn.Module, node: dict[str, Any] | None, path: Path, metadata: dict[str, str]
+    generator: nn.Module, node: dict[str, Any], path: Path, metadata: dict[str, str]
 ) -> None:
-    """A module's generators (both directions, :func:`save_generators`) or a single generator
-    with its Hydra node (``node``: the authors' files)."""
-    if isinstance(net, DirectionalTranslation):
-        save_generators(net.module, path)
-        return
-    if node is None:
-        raise CheckpointError("a single generator needs its Hydra node to be saved")
+    """``generator``'s weights (keyed as in the generator itself), with its Hydra node
+    (``_target_`` + arguments) and ``metadata`` in the header: no pickle, no code."""
     header = {GENERATOR_KEY: json.dumps(node), **metadata}
-    weights = {key: value.detach().cpu().contiguous() for key, value in net.state_dict().items()}
+    weights = {k: v.detach().cpu().contiguous() for k, v in generator.state_dict().items()}
     data = safetensors_bytes(weights, metadata=header)
     atomic_write(path, lambda file: file.write(data))
