@@ -297,3 +297,15 @@ def fit(
     torch.set_num_threads(1)
     yield run
     torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def tiny_checkpoint(
+    tmp_path: Path, make_cyclegan: Callable[..., CycleGAN], fit: Callable[..., L.Trainer]
+) -> Path:
+    """A Lightning checkpoint of a tiny CycleGAN after one epoch on the tiny set, written by
+    Lightning itself (so with every ``on_save_checkpoint`` entry), as a run's would be."""
+    trainer = fit(make_cyclegan("model.scheduler.n_epochs=1"), max_epochs=1)
+    path = tmp_path / "tiny.ckpt"
+    trainer.save_checkpoint(path)
+    return path

@@ -26,7 +26,8 @@ def test_wheel_ships_every_config_and_the_console_script(tmp_path):
     assert "unpaired/conf/train.yaml" in configs
     assert configs <= names
     assert "unpaired/cli/train.py" in names
-    assert "unpaired-train = unpaired.cli.train:main" in scripts
+    for tool in ("train", "translate", "export"):
+        assert f"unpaired-{tool} = unpaired.cli.{tool}:main" in scripts
 
 
 def test_config_dir_prefers_the_packaged_copy(tmp_path, monkeypatch):

@@ -93,3 +93,17 @@ def test_missing_or_imageless_folder_is_named(tmp_path: Path) -> None:
     (tmp_path / "docs" / "readme.md").write_text("#")
     with pytest.raises(DataError, match=r"docs holds no image files \(it holds 1 other"):
         SingleImageDataset(tmp_path / "docs")
+
+
+def test_one_file_is_a_dataset_of_that_image(folder: Path) -> None:
+    dataset = SingleImageDataset(folder / "trip" / "c.png")
+    assert len(dataset) == 1
+    assert dataset.folder == folder / "trip"
+    assert dataset[0]["path"] == "c.png"
+
+
+def test_one_broken_file_is_refused_by_name(folder: Path) -> None:
+    broken = folder / "broken.png"
+    broken.write_bytes(b"\x89PNG not really")
+    with pytest.raises(BadImageError, match=re.escape(str(broken))):
+        SingleImageDataset(broken)

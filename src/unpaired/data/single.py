@@ -9,12 +9,13 @@ import torch
 from torch.utils.data import Dataset
 
 from unpaired.data.folders import image_folder
-from unpaired.data.io import image_mode, load_image
+from unpaired.data.io import check_image, image_mode, load_image
 from unpaired.data.transforms import ImageTransform
 
 
 class SingleImageDataset(Dataset):
-    """The images under ``folder`` (recursively, sorted), one item each.
+    """The images under ``folder`` (recursively, sorted), one item each; ``folder`` may also be
+    one image file, for a dataset of that image alone.
 
     Item ``i``: ``image`` (the transformed image, ``channels x H x W`` in [-1, 1]), ``path`` (the
     file's path relative to ``folder``, to write the result under the same name) and ``size``
@@ -41,6 +42,10 @@ class SingleImageDataset(Dataset):
         self.folder = Path(folder)
         self.channels = channels
         self.transform = transform or ImageTransform(image_mode(channels), steps=[])
+        if self.folder.is_file():
+            check_image(self.folder)  # a bad file raises, naming itself
+            self.folder, self.paths = self.folder.parent, [self.folder]
+            return
         self.paths = image_folder(
             self.folder,
             max_count=max_dataset_size,

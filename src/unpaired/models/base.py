@@ -31,6 +31,7 @@ from torch.optim import Optimizer
 
 from unpaired.errors import ConfigError
 from unpaired.metrics.ground_truth import ground_truth_errors
+from unpaired.utils.checkpoint import MODEL_TARGET_KEY
 
 log = logging.getLogger(__name__)
 Batch = Mapping[str, Any]
@@ -116,6 +117,15 @@ class GANModule(L.LightningModule, ABC):
         """Translate a batch of images in [-1, 1] in ``direction`` (``AtoB`` or ``BtoA``)."""
 
     # ------------------------------------------------------------------- Lightning plumbing
+    @classmethod
+    def target(cls) -> str:
+        """The import path of this class, which :mod:`unpaired.inference.load` rebuilds a
+        checkpoint's module from (with its ``hyper_parameters``)."""
+        return f"{cls.__module__}.{cls.__qualname__}"
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint[MODEL_TARGET_KEY] = self.target()
+
     def configure_optimizers(self) -> tuple[list[Optimizer], list[dict[str, Any]]]:
         make_optimizer = instantiate(self._optimizer_config)
         optimizers = [

@@ -133,9 +133,11 @@ class CycleGAN(GANModule):
         return (self.G_AB if direction == "AtoB" else self.G_BA)(images)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        super().on_save_checkpoint(checkpoint)
         checkpoint["image_pools"] = {"A": self.pool_A.state_dict(), "B": self.pool_B.state_dict()}
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        super().on_load_checkpoint(checkpoint)
         pools = checkpoint.get("image_pools")
         if pools is not None:
             self.pool_A.load_state_dict(pools["A"], self.device)

@@ -29,6 +29,9 @@ from unpaired.utils.disk import atomic_write
 if TYPE_CHECKING:
     from unpaired.models.base import GANModule
 
+#: Checkpoint entry (and safetensors header field) naming the module class that wrote it.
+MODEL_TARGET_KEY = "model_target"
+
 log = logging.getLogger(__name__)
 
 _SHOWN_KEYS = 3
@@ -176,6 +179,10 @@ def generator_state_dict(module: GANModule) -> dict[str, Tensor]:
 def save_generators(module: GANModule, path: str | Path, **metadata: str) -> None:
     """Write the generator weights as safetensors (no pickle: safe to share and to load
     anywhere), with the module's hyperparameters as JSON and ``metadata`` in the header."""
-    header = {"hyper_parameters": json.dumps(dict(module.hparams), default=str), **metadata}
+    header = {
+        "hyper_parameters": json.dumps(dict(module.hparams), default=str),
+        MODEL_TARGET_KEY: module.target(),
+        **metadata,
+    }
     data = safetensors_bytes(generator_state_dict(module), metadata=header)
     atomic_write(path, lambda file: file.write(data))

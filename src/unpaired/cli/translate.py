@@ -1,0 +1,126 @@
+"""``unpaired-translate``: translate images at their own size with any trained-model file.
+
+    unpaired-translate ckpt=run/checkpoints/last.ckpt input=photos/ output=out/ direction=AtoB
+
+Every image under ``input`` (a folder, searched recursively, or one file) is translated at its
+own resolution (padded as the generator needs, cropped back: :mod:`unpaired.data.padding`) and
+written to ``output`` under the same relative path, as PNG (lossless: re-encoding a JPEG would
+add its own artefacts to the result). The model file is read by
+:func:`unpaired.inference.load_translator`.
+
+Batches: images of the same size are stacked, up to ``batch_size``; at most ``batch_size``
+images wait for company at a time (then the largest group goes alone), so a folder of photos of
+many sizes still runs in bounded memory, mostly one by one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import hydra
+import torch
+from omegaconf import DictConfig, OmegaConf
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from torch.utils.data import DataLoader
+from torchvision.utils import save_image
+
+from unpaired.cli.common import run_reporting_user_errors
+from unpaired.config import config_dir
+from unpaired.data.single import SingleImageDataset
+from unpaired.errors import ConfigError, DataError
+from unpaired.inference import load_translator
+
+log = logging.getLogger(__name__)
+Item = dict[str, Any]
+
+
+def translate(cfg: DictConfig) -> list[Path]:
+    """Translate as ``cfg`` says (conf/translate.yaml); returns the files written."""
+    if int(cfg.batch_size) < 1:
+        raise ConfigError(f"batch_size must be >= 1, got {cfg.batch_size}")
+    dataset = SingleImageDataset(Path(cfg.input).expanduser())
+    output = Path(cfg.output).expanduser()
+    targets = _targets(dataset.paths, dataset.folder, output)
+    translator = load_translator(
+        cfg.ckpt, cfg.direction, cfg.device, OmegaConf.to_container(cfg.generator)
+    )
+    log.info("translating %d images %s on %s", len(dataset), cfg.direction, translator.device)
+    loader = DataLoader(
+        dataset, batch_size=None, num_workers=int(cfg.num_workers), pin_memory=False
+    )
+    written = []
+    with _progress() as progress:
+        task = progress.add_task("translating", total=len(dataset))
+        for batch in same_size_batches(loader, int(cfg.batch_size)):
+            results = translator(torch.stack([item["image"] for item in batch])).cpu()
+            for item, result in zip(batch, results, strict=True):
+                target = targets[item["path"]]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                save_image((result.float() + 1) / 2, target)
+                written.append(target)
+            progress.advance(task, len(batch))
+    log.info("wrote %d images to %s", len(written), output)
+    return written
+
+
+def _targets(paths: list[Path], folder: Path, output: Path) -> dict[str, Path]:
+    """Relative path of each input -> its output file; two inputs must not share one."""
+    targets: dict[str, Path] = {}
+    seen: dict[Path, Path] = {}
+    for path in paths:
+        relative = path.relative_to(folder)
+        target = output / relative.with_suffix(".png")
+        if target in seen:
+            raise DataError(
+                f"{seen[target]} and {path} would both be written to {target}: rename one"
+            )
+        seen[target] = path
+        targets[relative.as_posix()] = target
+    return targets
+
+
+def same_size_batches(items: Iterable[Item], batch_size: int) -> Iterator[list[Item]]:
+    """Group ``items`` (each with an ``image`` tensor) into batches of images of one size.
+
+    A group is yielded when it holds ``batch_size`` images; when ``batch_size`` images are
+    waiting in all, the largest group is yielded as it is, which bounds the memory held.
+    """
+    groups: dict[tuple[int, ...], list[Item]] = {}
+    waiting = 0
+    for item in items:
+        group = groups.setdefault(tuple(item["image"].shape), [])
+        group.append(item)
+        waiting += 1
+        if len(group) == batch_size or waiting >= batch_size:
+            key = max(groups, key=lambda size: len(groups[size]))
+            batch = groups.pop(key)
+            waiting -= len(batch)
+            yield batch
+    yield from groups.values()
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+    )
+
+
+@hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="translate")
+def _main(cfg: DictConfig) -> Any:
+    return run_reporting_user_errors(translate, cfg)
+
+
+def main() -> None:
+    _main()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,262 @@
+"""One call from any trained-model file to a function that translates images.
+
+    translator = load_translator("run/checkpoints/last.ckpt", direction="AtoB", device="cuda")
+    fake_B = translator(real_A)       # N x C x H x W in [-1, 1], any H and W; same size back
+
+:func:`load_translator` accepts, told apart by content and suffix:
+
+- a Lightning checkpoint (``.ckpt``) of one of our modules: read weights-only, the module class
+  named by its ``model_target`` entry rebuilt from its ``hyper_parameters``, ``translate`` used;
+- our safetensors files: ``*.generators.safetensors`` (:func:`unpaired.utils.checkpoint.
+  save_generators`: every generator of a module, both directions) or a single exported
+  generator (``unpaired-export``, header ``generator``: its Hydra node, ``direction``);
+- a TorchScript file exported by ``unpaired-export`` (``.pt``);
+- an ONNX file exported by ``unpaired-export`` (``.onnx``; needs ``onnxruntime``);
+- the CycleGAN/pix2pix authors' generator state dicts (``latest_net_G_A.pth``), architecture
+  inferred from the keys (:mod:`unpaired.inference.authors`); ``generator_overrides`` replace
+  inferred arguments. Such a file is one generator: ``direction`` does not apply to it.
+
+Anything else, or a file that does not fit, raises one :class:`~unpaired.errors.CheckpointError`
+naming the file and the fix. Pickled code is never executed. The module's EMA weights would be
+preferred if checkpoints had them; no EMA of generator weights is implemented yet.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from hydra.utils import get_class, instantiate
+from safetensors import SafetensorError, safe_open
+from torch import Tensor, nn
+
+from unpaired.data.padding import crop_padding, pad_to_multiple
+from unpaired.errors import CheckpointError
+from unpaired.inference.authors import is_authors_state_dict, load_authors_generator
+from unpaired.models.base import DIRECTIONS, GANModule
+from unpaired.utils.checkpoint import MODEL_TARGET_KEY, generator_state_dict, load_checkpoint
+
+#: Entries of an exported generator's metadata (safetensors header, TorchScript extra file,
+#: ONNX metadata): its Hydra node, its direction, and the side multiple it needs.
+GENERATOR_KEY, DIRECTION_KEY, SIZE_MULTIPLE_KEY = "generator", "direction", "size_multiple"
+TORCHSCRIPT_METADATA = "unpaired.json"
+
+
+@dataclass
+class Translator:
+    """Maps a batch of images in [-1, 1] (``N x C x H x W``, any ``H``, ``W``) to its
+    translation of the same size: pads to a multiple of ``size_multiple`` by reflection, runs
+    ``net`` without gradients on ``device``, crops back (:mod:`unpaired.data.padding`).
+
+    ``net`` takes padded images; ``module`` is the PyTorch module behind it (None for the
+    exported formats), which ``unpaired-export`` traces.
+    """
+
+    net: Callable[[Tensor], Tensor]
+    size_multiple: int
+    device: torch.device
+    module: nn.Module | None = None
+
+    def __call__(self, images: Tensor) -> Tensor:
+        with torch.inference_mode():
+            padded, padding = pad_to_multiple(images.to(self.device), self.size_multiple)
+            return crop_padding(self.net(padded), padding)
+
+
+class DirectionalTranslation(nn.Module):
+    """A module's ``translate(images, direction)`` as a plain module, for tracing and export."""
+
+    def __init__(self, module: GANModule, direction: str) -> None:
+        super().__init__()
+        self.module = module
+        self.direction = direction
+        self.size_multiple = size_multiple(module)
+
+    def forward(self, images: Tensor) -> Tensor:
+        return self.module.translate(images, self.direction)
+
+
+def size_multiple(module: nn.Module) -> int:
+    """The least common multiple of the ``size_multiple`` its generators declare (1 if none)."""
+    return math.lcm(*(int(getattr(m, "size_multiple", 1)) for m in module.modules()))
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """``"auto"``: the GPU when there is one, else the CPU; anything else as torch reads it."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def load_translator(
+    path: str | Path,
+    direction: str = "AtoB",
+    device: str | torch.device = "cpu",
+    generator_overrides: Mapping[str, Any] | None = None,
+) -> Translator:
+    """The translator in ``direction`` (``AtoB`` | ``BtoA``) stored in ``path``, on ``device``
+    (``"auto"``: the GPU if there is one). ``generator_overrides``: generator arguments that
+    replace those inferred from the authors' files (ignored for our own files, which say
+    theirs). See the module docstring for the formats.
+
+    Raises:
+        CheckpointError: missing file, unknown or unsafe format, or weights that do not fit.
+    """
+    if direction not in DIRECTIONS:
+        raise CheckpointError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise CheckpointError(f"model file {path} not found: pass ckpt=<existing file>")
+    device = resolve_device(device)
+    if path.suffix == ".onnx":
+        return _onnx_translator(path, direction, device)
+    if path.suffix == ".safetensors":
+        module = load_safetensors(path, direction)
+    elif _is_torchscript(path):
+        return _torchscript_translator(path, direction, device)
+    else:
+        module = load_torch_generator(path, direction, generator_overrides)[0]
+    module = module.to(device).eval()
+    return Translator(module, size_multiple(module), device, module)
+
+
+def load_torch_generator(
+    path: Path, direction: str, generator_overrides: Mapping[str, Any] | None = None
+) -> tuple[nn.Module, dict[str, Any] | None]:
+    """From a Lightning checkpoint or an authors' state dict: the module translating in
+    ``direction``, and its generator's Hydra node when it is a single generator (authors')."""
+    checkpoint = load_checkpoint(path)
+    if isinstance(checkpoint, Mapping) and "state_dict" in checkpoint:
+        module = build_module(checkpoint, path)
+        _load_weights(module, checkpoint["state_dict"], path, strict=True)
+        return DirectionalTranslation(module, direction), None
+    if isinstance(checkpoint, Mapping) and is_authors_state_dict(checkpoint):
+        return load_authors_generator(checkpoint, path, generator_overrides)
+    raise CheckpointError(
+        f"{path} is neither a Lightning checkpoint of ours (no 'state_dict') nor a generator "
+        "state dict of the CycleGAN/pix2pix authors. Pass a run's checkpoints/*.ckpt, a "
+        "safetensors, TorchScript or ONNX file from unpaired-export, or a latest_net_G*.pth."
+    )
+
+
+def build_module(checkpoint: Mapping[str, Any], path: Path) -> GANModule:
+    """A fresh module of the class and hyperparameters recorded in ``checkpoint``."""
+    target = checkpoint.get(MODEL_TARGET_KEY)
+    if target is None:
+        raise CheckpointError(
+            f"{path} does not name its model class ('{MODEL_TARGET_KEY}'): it was written by an "
+            "older version of unpaired. Resume its training for one step with this version "
+            "(unpaired-train ckpt_path=...) to get a checkpoint that does."
+        )
+    try:
+        cls = get_class(target)
+    except Exception as error:  # Hydra wraps the import error in several types
+        raise CheckpointError(
+            f"{path} was written by model class {target}, which cannot be imported here: "
+            "install the version of unpaired that trained it."
+        ) from error
+    if not (isinstance(cls, type) and issubclass(cls, GANModule)):
+        raise CheckpointError(f"{path} names {target}, which is not one of our models")
+    return cls(**checkpoint.get("hyper_parameters", {}))
+
+
+def _load_weights(
+    module: nn.Module, weights: Mapping[str, Tensor], path: Path, strict: bool
+) -> None:
+    try:
+        module.load_state_dict(weights, strict=strict)
+    except RuntimeError as error:
+        raise CheckpointError(
+            f"the weights in {path} do not fit the model they name ({error}); the file was "
+            "probably edited or written by another version of unpaired."
+        ) from error
+
+
+def load_safetensors(path: Path, direction: str) -> nn.Module:
+    """The translating module of one of our safetensors files (module docstring)."""
+    try:
+        with safe_open(path, framework="pt") as file:
+            header = file.metadata() or {}
+            weights = {key: file.get_tensor(key) for key in file.keys()}  # noqa: SIM118
+    except (SafetensorError, OSError) as error:
+        raise CheckpointError(f"{path} is not a readable safetensors file: {error}") from error
+    if GENERATOR_KEY in header:
+        _check_direction(path, header.get(DIRECTION_KEY), direction)
+        generator: nn.Module = instantiate(json.loads(header[GENERATOR_KEY]))
+        _load_weights(generator, weights, path, strict=True)
+        return generator
+    if "hyper_parameters" not in header:
+        raise CheckpointError(
+            f"{path} has no architecture in its header: only safetensors files written by "
+            "unpaired (unpaired-export, save_generators) can be loaded."
+        )
+    checkpoint = {**header, "hyper_parameters": json.loads(header["hyper_parameters"])}
+    module = build_module(checkpoint, path)
+    expected = generator_state_dict(module).keys()
+    if weights.keys() != expected:
+        raise CheckpointError(
+            f"the generator weights in {path} do not fit {header.get(MODEL_TARGET_KEY)}: "
+            f"{len(expected - weights.keys())} missing, {len(weights.keys() - expected)} "
+            "unexpected. The file was probably edited or written by another version."
+        )
+    _load_weights(module, weights, path, strict=False)
+    return DirectionalTranslation(module, direction)
+
+
+def _check_direction(path: Path, exported: str | None, requested: str) -> None:
+    if exported is not None and exported != requested:
+        raise CheckpointError(
+            f"{path} translates {exported} only, not {requested}: export the {requested} "
+            f"generator (unpaired-export direction={requested}) or pass direction={exported}."
+        )
+
+
+def _is_torchscript(path: Path) -> bool:
+    """TorchScript archives are zip files with a ``code/`` folder (torch.save files have none)."""
+    if not zipfile.is_zipfile(path):
+        return False
+    with zipfile.ZipFile(path) as archive:
+        return any("/code/" in name for name in archive.namelist())
+
+
+def _torchscript_translator(path: Path, direction: str, device: torch.device) -> Translator:
+    extra = {TORCHSCRIPT_METADATA: ""}
+    try:
+        net = torch.jit.load(str(path), map_location=device, _extra_files=extra)
+    except RuntimeError as error:
+        raise CheckpointError(f"{path} is not a readable TorchScript file: {error}") from error
+    metadata = json.loads(extra[TORCHSCRIPT_METADATA] or "{}")
+    _check_direction(path, metadata.get(DIRECTION_KEY), direction)
+    return Translator(net.eval(), int(metadata.get(SIZE_MULTIPLE_KEY, 1)), device)
+
+
+def _onnx_translator(path: Path, direction: str, device: torch.device) -> Translator:
+    try:
+        import onnxruntime
+    except ImportError as error:
+        raise CheckpointError(
+            f"{path} is an ONNX model, and running one needs onnxruntime: pip install "
+            "'unpaired[export]' (or onnxruntime / onnxruntime-gpu)."
+        ) from error
+    providers = ["CPUExecutionProvider"]
+    if device.type == "cuda":
+        providers.insert(0, "CUDAExecutionProvider")
+    try:
+        session = onnxruntime.InferenceSession(str(path), providers=providers)
+    except Exception as error:  # onnxruntime raises its own untyped errors
+        raise CheckpointError(f"{path} is not a readable ONNX model: {error}") from error
+    metadata = session.get_modelmeta().custom_metadata_map
+    _check_direction(path, metadata.get(DIRECTION_KEY), direction)
+    input_name = session.get_inputs()[0].name
+
+    def run(images: Tensor) -> Tensor:
+        (output,) = session.run(None, {input_name: images.float().cpu().numpy()})
+        return torch.from_numpy(output).to(images.device)
+
+    return Translator(run, int(metadata.get(SIZE_MULTIPLE_KEY, 1)), device)
