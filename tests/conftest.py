@@ -297,3 +297,25 @@ def fit(
     torch.set_num_threads(1)
     yield run
     torch.set_num_threads(threads)
+
+
+# --- a randomly initialised FID Inception network (the real architecture, not its weights) ---
+
+
+@pytest.fixture(scope="session")
+def random_inception_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A state dict of torch-fidelity's FID Inception network with random weights, saved under
+    the real file's name: the evaluation runs as with the real weights, only the numbers differ."""
+    from unittest import mock
+
+    from torch_fidelity import feature_extractor_inceptionv3 as inception
+
+    torch.manual_seed(0)
+    with (
+        mock.patch.object(inception, "load_state_dict_from_url", return_value={}),
+        mock.patch.object(inception.FeatureExtractorInceptionV3, "load_state_dict"),
+    ):
+        network = inception.FeatureExtractorInceptionV3("inception-v3-compat", ["2048"])
+    path = tmp_path_factory.mktemp("inception") / "weights-inception-2015-12-05-6726825d.pth"
+    torch.save(network.state_dict(), path)
+    return path

@@ -26,11 +26,13 @@ def config_dir() -> Path:
 def register_resolvers() -> None:
     """``${add:a,b,...}``: the sum of its arguments (e.g. constant + decay epochs);
     ``${run_dir:...}`` and ``${config_subdir:...}``: where a training's run folder and its Hydra
-    files go when it continues a run (:mod:`unpaired.utils.runs`)."""
+    files go when it continues a run; ``${evaluation_dir:...}``: an evaluation's folder
+    (:mod:`unpaired.utils.runs`)."""
     resolvers = {
         "add": lambda *values: sum(values),
         "run_dir": runs.run_dir,
         "config_subdir": runs.config_subdir,
+        "evaluation_dir": runs.evaluation_dir,
     }
     for name, resolver in resolvers.items():
         if not OmegaConf.has_resolver(name):

@@ -67,6 +67,7 @@ class CUT(GANModule):
     """
 
     discriminator_first = True
+    directions = ("AtoB",)
 
     def __init__(
         self,
