@@ -54,6 +54,6 @@ def test_the_given_file_builds_the_network_with_those_weights(random_inception_w
 
 def test_a_weights_file_that_would_run_code_is_refused(tmp_path):
     path = tmp_path / "weights-inception-2015-12-05-6726825d.pth"
-    path.write_bytes(pickle.dumps(print, protocol=2))  # a reference to a callable: executed when unpickled
+    path.write_bytes(pickle.dumps(print, protocol=2))  # a callable, which unpickling would call
     with pytest.raises(CheckpointError, match="refusing to load"):
         InceptionFeatures(path)

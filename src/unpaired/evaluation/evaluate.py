@@ -256,7 +256,6 @@ class Evaluation:
             sections[f"{source} → {target}"] = rows
         write_html(self.output_dir / "index.html", "unpaired evaluation", sections, width=256)
 
-
     def _save_grids(
         self, real: dict[str, list[Path]], translated: dict[str, Translated]
     ) -> dict[str, Tensor]:

@@ -31,7 +31,7 @@ class _Precomputed(nn.Module):
 
 def _check(real: Tensor, fake: Tensor, minimum: int, metric: str) -> None:
     if real.ndim != 2 or fake.ndim != 2 or real.shape[1] != fake.shape[1]:
-        raise ValueError(f"{metric} needs two (N, D) feature matrices, got {real.shape}, {fake.shape}")
+        raise ValueError(f"{metric} needs two (N, D) feature sets, got {real.shape}, {fake.shape}")
     if min(len(real), len(fake)) < minimum:
         raise ValueError(
             f"{metric} needs at least {minimum} images per set, got {len(real)} real and "
