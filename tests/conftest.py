@@ -316,6 +316,9 @@ def random_inception_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
         mock.patch.object(inception.FeatureExtractorInceptionV3, "load_state_dict"),
     ):
         network = inception.FeatureExtractorInceptionV3("inception-v3-compat", ["2048"])
+    for module in network.modules():  # variance-keeping weights: features that tell images apart
+        if isinstance(module, torch.nn.Conv2d):
+            torch.nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
     path = tmp_path_factory.mktemp("inception") / "weights-inception-2015-12-05-6726825d.pth"
     torch.save(network.state_dict(), path)
     return path

@@ -12,7 +12,7 @@ its truth is measured as well.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from unpaired.data.datamodule import UnpairedDataModule
 from unpaired.data.io import load_image
 from unpaired.data.unaligned import Domain
 from unpaired.evaluation.html import Row, write_html
+from unpaired.evaluation.images import chunks, same_shape_groups, to_uint8
 from unpaired.metrics.fid import KID_SUBSETS, frechet_distance, kernel_inception_distance
 from unpaired.metrics.ground_truth import per_image_errors, per_image_ssim
 from unpaired.metrics.inception import RESIZE, InceptionFeatures
@@ -58,11 +59,6 @@ class Translated:
     errors: dict[str, list[float]]
 
 
-def to_uint8(images: Tensor) -> Tensor:
-    """[-1, 1] images to uint8 [0, 255], rounded as torchvision's ``save_image`` rounds."""
-    return ((images.detach().float().cpu() + 1) * 127.5 + 0.5).clamp(0, 255).to(torch.uint8)
-
-
 def save_png(image: Tensor, path: Path) -> None:
     """Save one [-1, 1] image (C, H, W) as an 8-bit PNG."""
     array = to_uint8(image).permute(1, 2, 0).numpy()
@@ -73,23 +69,6 @@ def read_rgb(paths: Sequence[Path]) -> Tensor:
     """PNG files of one size as a uint8 (N, 3, H, W) batch (grey images repeated to RGB)."""
     arrays = [np.asarray(Image.open(path).convert("RGB")) for path in paths]
     return torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()
-
-
-def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _same_shape_groups(shapes: Sequence[Any]) -> Iterator[list[int]]:
-    """Indices of consecutive images of one shape (``preprocess=none`` keeps sizes apart)."""
-    group: list[int] = []
-    for index, shape in enumerate(shapes):
-        if group and shapes[group[0]] != shape:
-            yield group
-            group = []
-        group.append(index)
-    if group:
-        yield group
 
 
 class Evaluation:
@@ -143,9 +122,9 @@ class Evaluation:
         columns: dict[str, list[Path]] = {key: [] for key in names}
         errors: dict[str, list[float]] = {}
         indices = list(range(len(domain.paths)))
-        for chunk in _chunks(indices, self.options.batch_size):
+        for chunk in chunks(indices, self.options.batch_size):
             images = [self._load(domain.paths[i]) for i in chunk]
-            for group in _same_shape_groups([image.shape for image in images]):
+            for group in same_shape_groups([image.shape for image in images]):
                 batch = torch.stack([images[i] for i in group]).to(self.device)
                 outputs = {"fake": self.module.translate(batch, direction)}
                 if "rec" in names:
@@ -170,8 +149,8 @@ class Evaluation:
     def features(self, extractor: Callable[[Tensor], Tensor], paths: list[Path]) -> Tensor:
         """Inception features of PNG files, read back from disk as the papers' tools do."""
         batches = []
-        for chunk in _chunks(paths, self.options.batch_size):
-            for group in _same_shape_groups([_png_size(path) for path in chunk]):
+        for chunk in chunks(paths, self.options.batch_size):
+            for group in same_shape_groups([_png_size(path) for path in chunk]):
                 images = read_rgb([chunk[i] for i in group]).to(self.device)
                 batches.append(extractor(images).double().cpu())
         return torch.cat(batches)
