@@ -60,6 +60,7 @@ def test_evaluate_writes_fid_kid_ground_truth_images_and_page(
             f"metrics.inception_weights={random_inception_weights}",
             "metrics.batch_size=2",  # batches of 2 and of 1: nothing lost at a batch border
             "device=cpu",
+            "logger=wandb",  # offline: the numbers and the grids go into <evaluation>/wandb/
             *_data_overrides(tmp_path),
         ],
         cwd=tmp_path,
@@ -103,6 +104,9 @@ def test_evaluate_writes_fid_kid_ground_truth_images_and_page(
     assert all((folder / link).is_file() for link in links)
     assert (folder / "grid_AtoB.png").is_file() and (folder / "grid_BtoA.png").is_file()
     assert "eval/fid_AB" in result.stderr + result.stdout
+    (wandb_run,) = (folder / "wandb").glob("offline-run-*")
+    grids = sorted(p.name for p in wandb_run.glob("files/media/images/eval/*.png"))
+    assert [name.rsplit("_", 2)[0] for name in grids] == ["images_AtoB", "images_BtoA"]
 
 
 def _load(path: Path) -> torch.Tensor:

@@ -157,6 +157,7 @@ class Evaluation:
 
     def run(self) -> dict[str, Any]:
         """Translate, save, measure; write ``index.html``; return the results."""
+        extractor = self._extractor()  # first: missing weights stop it before any work
         self.datamodule.prepare_data()
         self.datamodule.setup("validate")
         dataset = self.datamodule.val_dataset
@@ -168,7 +169,6 @@ class Evaluation:
             for direction in self.module.directions
         }
         results: dict[str, Any] = {}
-        extractor = self._extractor()
         real_features: dict[str, Tensor] = {}
         for direction, output in translated.items():
             source, target = direction[0], direction[-1]
