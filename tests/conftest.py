@@ -309,3 +309,28 @@ def tiny_checkpoint(
     path = tmp_path / "tiny.ckpt"
     trainer.save_checkpoint(path)
     return path
+
+
+# --- a randomly initialised FID Inception network (the real architecture, not its weights) ---
+
+
+@pytest.fixture(scope="session")
+def random_inception_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A state dict of torch-fidelity's FID Inception network with random weights, saved under
+    the real file's name: the evaluation runs as with the real weights, only the numbers differ."""
+    from unittest import mock
+
+    from torch_fidelity import feature_extractor_inceptionv3 as inception
+
+    torch.manual_seed(0)
+    with (
+        mock.patch.object(inception, "load_state_dict_from_url", return_value={}),
+        mock.patch.object(inception.FeatureExtractorInceptionV3, "load_state_dict"),
+    ):
+        network = inception.FeatureExtractorInceptionV3("inception-v3-compat", ["2048"])
+    for module in network.modules():  # variance-keeping weights: features that tell images apart
+        if isinstance(module, torch.nn.Conv2d):
+            torch.nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
+    path = tmp_path_factory.mktemp("inception") / "weights-inception-2015-12-05-6726825d.pth"
+    torch.save(network.state_dict(), path)
+    return path

@@ -49,7 +49,8 @@ def count(value: Any, key: str) -> int:
 def register_resolvers() -> None:
     """``${add:a,b,...}``: the sum of its arguments (e.g. constant + decay epochs);
     ``${run_dir:...}`` and ``${config_subdir:...}``: where a training's run folder and its Hydra
-    files go when it continues a run (:mod:`unpaired.utils.runs`);
+    files go when it continues a run, ``${evaluation_dir:...}``: an evaluation's folder
+    (:mod:`unpaired.utils.runs`);
     ``${run_group:name,mode,sweep_dir}``: see :func:`run_group`;
     ``${count:value,key}``: see :func:`count`."""
     resolvers = {
@@ -58,6 +59,7 @@ def register_resolvers() -> None:
         "config_subdir": runs.config_subdir,
         "run_group": run_group,
         "count": count,
+        "evaluation_dir": runs.evaluation_dir,
     }
     for name, resolver in resolvers.items():
         if not OmegaConf.has_resolver(name):

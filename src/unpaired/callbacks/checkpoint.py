@@ -40,7 +40,9 @@ class Checkpointing(Checkpoint):
       (``NNNN``: the epoch's index, as in ``samples/val_epochNNNN.png``); 0 keeps none.
     - ``best.ckpt``: the end of the epoch whose validation ``monitor`` value was best (``mode``
       ``min`` or ``max``); nothing when the metric is not logged (a data set without ground
-      truth, say). A non-finite value never counts as best.
+      truth, say). A non-finite value never counts as best. Each epoch with a ``monitor`` value
+      logs it as ``last/<monitor>``, with the best so far and its epoch as ``best/<monitor>``
+      and ``best/<monitor>_epoch`` (``/`` in the name written ``_``).
     - ``<name>.generators.safetensors`` beside each of them when ``safetensors`` is true: the
       generator weights alone, loadable without pickle.
 
@@ -70,6 +72,7 @@ class Checkpointing(Checkpoint):
         self.mode = mode
         self.safetensors = safetensors
         self.best_score: float | None = None
+        self.best_epoch: int | None = None
         self._epoch_score: float | None = None
         self._training = False
 
@@ -113,6 +116,12 @@ class Checkpointing(Checkpoint):
         if self.every_n_batches > 0 and batches % self.every_n_batches == 0 and not last_of_epoch:
             self._save(trainer, self.last_path)
 
+    def on_validation_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        # Lightning keeps a metric in callback_metrics until it is logged again: one measured
+        # every few epochs (ValidationFID) must not count again in the epochs between.
+        if self.monitor is not None:
+            trainer.callback_metrics.pop(self.monitor, None)
+
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if self.monitor is None or trainer.sanity_checking:
             return
@@ -125,7 +134,9 @@ class Checkpointing(Checkpoint):
         score, self._epoch_score = self._epoch_score, None
         improved = self._improves(score) and _weights_finite(pl_module)
         if improved:
-            self.best_score = score
+            self.best_score, self.best_epoch = score, trainer.current_epoch
+        if score is not None:
+            self._log_scores(trainer, score)
         if not self._save(trainer, self.last_path) or not trainer.is_global_zero:
             return
         epoch = trainer.current_epoch
@@ -164,13 +175,29 @@ class Checkpointing(Checkpoint):
             restore_rng_states(checkpoint["rng_states"])
 
     def state_dict(self) -> dict[str, Any]:
-        return {"monitor": self.monitor, "best_score": self.best_score}
+        return {
+            "monitor": self.monitor,
+            "best_score": self.best_score,
+            "best_epoch": self.best_epoch,
+        }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         if state_dict.get("monitor") == self.monitor:
             self.best_score = state_dict.get("best_score")
+            self.best_epoch = state_dict.get("best_epoch")
 
     # ------------------------------------------------------------------------------- helpers
+    def _log_scores(self, trainer: L.Trainer, score: float) -> None:
+        """Log the monitored value of this epoch (``last/<monitor>``) and the best so far with
+        its epoch (``best/<monitor>``, ``best/<monitor>_epoch``): papers often report the best
+        value seen in training, and the last one says whether training ended near it."""
+        name = str(self.monitor).replace("/", "_")
+        metrics = {f"last/{name}": score}
+        if self.best_score is not None and self.best_epoch is not None:
+            metrics.update({f"best/{name}": self.best_score, f"best/{name}_epoch": self.best_epoch})
+        for logger in trainer.loggers:
+            logger.log_metrics(metrics, step=trainer.global_step)
+
     def _improves(self, score: float | None) -> bool:
         if score is None or not math.isfinite(score):
             return False

@@ -37,7 +37,7 @@ from safetensors import SafetensorError, safe_open
 from torch import Tensor, nn
 
 from unpaired.data.padding import crop_padding, pad_to_multiple
-from unpaired.errors import CheckpointError
+from unpaired.errors import CheckpointError, ConfigError
 from unpaired.inference.authors import is_authors_state_dict, load_authors_generator
 from unpaired.models.base import DIRECTIONS, GANModule
 from unpaired.utils.checkpoint import MODEL_TARGET_KEY, generator_state_dict, load_checkpoint
@@ -91,7 +91,12 @@ def resolve_device(device: str | torch.device) -> torch.device:
     """``"auto"``: the GPU when there is one, else the CPU; anything else as torch reads it."""
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    try:
+        return torch.device(device)
+    except RuntimeError as error:
+        raise ConfigError(
+            f"device={device}: {error}. Use auto, cpu, cuda or cuda:<index>"
+        ) from error
 
 
 def load_translator(

@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 from torch import Tensor
+from torchmetrics.functional.image import structural_similarity_index_measure
 
 #: direction -> (the model output key, the batch key of its true translation)
 GROUND_TRUTH_PAIRS = {"AB": ("fake_B", "target_B"), "BA": ("fake_A", "target_A")}
@@ -39,3 +40,11 @@ def ground_truth_errors(
             for name, value in per_image_errors(outputs[output_key], batch[target_key]).items():
                 errors[f"{name}_{direction}"] = value
     return errors
+
+
+def per_image_ssim(prediction: Tensor, target: Tensor) -> Tensor:
+    """SSIM of each image of a batch (Gaussian window 11, sigma 1.5, on [0, 1] intensity);
+    inputs are in [-1, 1], shape (N, C, H, W)."""
+    return structural_similarity_index_measure(
+        (prediction.float() + 1) / 2, (target.float() + 1) / 2, data_range=1.0, reduction="none"
+    )

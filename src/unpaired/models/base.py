@@ -60,6 +60,8 @@ class GANModule(L.LightningModule, ABC):
 
     #: Update D before G in each iteration (CUT, pix2pix); CycleGAN updates G first.
     discriminator_first: bool = False
+    #: The directions :meth:`translate` serves; one-directional methods (CUT, pix2pix): AtoB.
+    directions: tuple[str, ...] = DIRECTIONS
 
     def __init__(
         self,

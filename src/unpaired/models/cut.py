@@ -69,6 +69,7 @@ class CUT(GANModule):
     """
 
     discriminator_first = True
+    directions = ("AtoB",)
 
     def __init__(
         self,

@@ -57,3 +57,16 @@ def config_subdir(output_dir: str, timestamp: str) -> str:
     if (Path(output_dir) / ".hydra" / "config.yaml").is_file():
         return f".hydra/resumed_{timestamp}"
     return ".hydra"
+
+
+def evaluation_dir(ckpt: str | None, output: str | None, experiments: str, timestamp: str) -> str:
+    """``hydra.run.dir`` of an evaluation: ``output`` if given, else
+    ``<run>/evaluation/<timestamp>`` for a checkpoint in a run's ``checkpoints/`` folder, else
+    ``evaluation/<timestamp>`` beside the checkpoint (or under ``experiments`` without one)."""
+    if output:
+        return str(Path(output).expanduser().absolute())
+    if not ckpt:
+        return str(Path(experiments) / "evaluation" / timestamp)
+    folder = Path(ckpt).expanduser().absolute().parent
+    run = folder.parent if folder.name == "checkpoints" else folder
+    return str(run / "evaluation" / timestamp)

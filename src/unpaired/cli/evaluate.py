@@ -1,0 +1,97 @@
+"""``unpaired-evaluate``: FID/KID (and ground truth) of a trained checkpoint on the test split.
+
+Writes ``results.json``, ``index.html``, ``grid_<direction>.png`` and the PNG images into the
+evaluation folder (:class:`unpaired.evaluation.evaluate.Evaluation`), and logs the numbers (and
+the grids, to wandb) through the configured loggers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import hydra
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from unpaired.callbacks.image_grid import log_image
+from unpaired.cli.common import (
+    instantiate_collection,
+    null_group_overrides,
+    run_reporting_user_errors,
+)
+from unpaired.config import config_dir, register_resolvers
+from unpaired.errors import ConfigError
+from unpaired.evaluation.evaluate import Evaluation, MetricOptions
+from unpaired.evaluation.load import load_module
+from unpaired.inference.load import resolve_device
+
+log = logging.getLogger(__name__)
+
+RESULTS_FILE = "results.json"
+
+
+def flat_metrics(results: dict[str, Any]) -> dict[str, float]:
+    """``eval/fid_AB``, ``eval/kid_AB``, ``eval/gt_PSNR_AB``, ...: the numbers of ``results``."""
+    flat = {}
+    for direction in ("AtoB", "BtoA"):
+        entry = results.get(direction)
+        if entry is None:
+            continue
+        suffix = direction[0] + direction[-1]
+        for key in ("fid", "kid", "kid_std"):
+            if key in entry:
+                flat[f"eval/{key}_{suffix}"] = entry[key]
+        for name, value in entry.get("ground_truth", {}).items():
+            flat[f"eval/gt_{name}_{suffix}"] = value
+    return flat
+
+
+def evaluate(cfg: DictConfig) -> dict[str, Any]:
+    """Evaluate ``cfg.ckpt`` as ``cfg`` says; returns the results written to ``results.json``."""
+    if not cfg.get("ckpt"):
+        raise ConfigError(
+            "ckpt is required: unpaired-evaluate ckpt=experiments/<name>/<run>/checkpoints/"
+            "best.ckpt (or last.ckpt) data=<the data set it was trained on>"
+        )
+    output_dir = Path(cfg.paths.output_dir).absolute()
+    checkpoint = Path(cfg.ckpt).expanduser().absolute()
+    module = load_module(checkpoint, resolve_device(cfg.device))
+    datamodule = instantiate(cfg.data)
+    options = MetricOptions(**OmegaConf.to_container(cfg.metrics, resolve=True))
+    evaluation = Evaluation(module, datamodule, output_dir, options)
+    results = {
+        "checkpoint": str(checkpoint),
+        "model": f"{type(module).__module__}.{type(module).__qualname__}",
+        "data": OmegaConf.to_container(cfg.data, resolve=True),
+        **evaluation.run(),
+    }
+    (output_dir / RESULTS_FILE).write_text(json.dumps(results, indent=2) + "\n")
+    metrics = flat_metrics(results)
+    for name, value in metrics.items():
+        log.info("%s = %.6g", name, value)
+    for logger in instantiate_collection(cfg.get("logger")):
+        logger.log_metrics(metrics, step=0)
+        for direction, grid in evaluation.grids.items():
+            log_image([logger], f"eval/images_{direction}", grid, "input | translation | rec", 0)
+        logger.finalize("success")
+    log.info("results: %s; page: %s", output_dir / RESULTS_FILE, output_dir / "index.html")
+    return results
+
+
+@hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="evaluate")
+def _main(cfg: DictConfig) -> Any:
+    return run_reporting_user_errors(evaluate, cfg)
+
+
+def main() -> None:
+    register_resolvers()
+    sys.argv[1:] = null_group_overrides(sys.argv[1:], config_dir())
+    _main()
+
+
+if __name__ == "__main__":
+    main()

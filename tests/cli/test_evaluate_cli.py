@@ -1,0 +1,135 @@
+"""``unpaired-evaluate`` as a user runs it, on a tiny synthetic set with a random Inception."""
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from unpaired.cli.evaluate import evaluate
+from unpaired.errors import ConfigError
+from unpaired.evaluation.load import load_module
+from unpaired.metrics.ground_truth import per_image_errors
+from unpaired.utils.checkpoint import MODEL_TARGET_KEY
+
+N_TEST = 3
+
+
+def _data_overrides(root: Path) -> list[str]:
+    return [
+        f"paths.data_dir={root / 'data'}",
+        f"paths.experiments_dir={root / 'experiments'}",
+        "data.image_size=32",
+        "data.load_size=32",
+        "data.crop_size=32",
+        "data.n_train=1",
+        f"data.n_test={N_TEST}",
+        "data.num_workers=0",
+    ]
+
+
+@pytest.fixture
+def checkpoint(tmp_path, make_cyclegan) -> Path:
+    """A CycleGAN checkpoint in a run's checkpoints/ folder, with Lightning's keys."""
+    torch.manual_seed(0)
+    module = make_cyclegan("model.generator.n_blocks=1")
+    path = tmp_path / "run" / "checkpoints" / "last.ckpt"
+    path.parent.mkdir(parents=True)
+    torch.save(
+        {
+            MODEL_TARGET_KEY: "unpaired.models.cyclegan.CycleGAN",
+            "hyper_parameters": dict(module.hparams),
+            "state_dict": module.state_dict(),
+            "epoch": 0,
+            "global_step": 0,
+        },
+        path,
+    )
+    return path
+
+
+def test_evaluate_writes_fid_kid_ground_truth_images_and_page(
+    tmp_path, checkpoint, run_cli, random_inception_weights
+):
+    result = run_cli(
+        "evaluate",
+        [
+            f"ckpt={checkpoint}",
+            f"metrics.inception_weights={random_inception_weights}",
+            "metrics.batch_size=2",  # batches of 2 and of 1: nothing lost at a batch border
+            "device=cpu",
+            "logger=wandb",  # offline: the numbers and the grids go into <evaluation>/wandb/
+            *_data_overrides(tmp_path),
+        ],
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    (folder,) = (tmp_path / "run" / "evaluation").iterdir()  # <run>/evaluation/<date_time>/
+    results = json.loads((folder / "results.json").read_text())
+    synthetic = tmp_path / "data" / "synthetic"
+
+    assert results["checkpoint"] == str(checkpoint)
+    protocol = results["protocol"]
+    assert protocol["inception_weights"] == str(random_inception_weights)
+    assert "299" in protocol["resize"] and "bilinear" in protocol["resize"]
+    for direction, source, target in (("AtoB", "A", "B"), ("BtoA", "B", "A")):
+        entry = results[direction]
+        assert entry["reference"] == str(folder / "images" / f"real_{target}")
+        assert entry["reference_source"] == str(synthetic / f"test{target}")
+        assert entry["n_translated"] == entry["n_reference"] == N_TEST
+        assert entry["fid"] > 0 and np.isfinite(entry["kid"])
+        assert entry["kid_subset_size"] == N_TEST  # capped at the sample
+        translations = sorted(Path(entry["translations"]).glob("*.png"))
+        assert [p.name for p in translations] == sorted(
+            p.name for p in (synthetic / f"test{source}").iterdir()
+        )
+        assert Image.open(translations[0]).size == (32, 32)
+        assert len(list((folder / "images" / f"rec_{source}").glob("*.png"))) == N_TEST
+        assert set(entry["ground_truth"]) == {"L1", "PSNR", "SSIM"}
+        assert 0 < entry["ground_truth"]["SSIM"] < 1
+
+    # The ground truth is exact: the mean over images of the model's own float translations.
+    module = load_module(checkpoint)
+    real = torch.stack([_load(p) for p in sorted((synthetic / "testA").iterdir())])
+    truth = torch.stack([_load(p) for p in sorted((synthetic / "testA_true").iterdir())])
+    with torch.no_grad():
+        expected = per_image_errors(module.translate(real, "AtoB"), truth)
+    assert results["AtoB"]["ground_truth"]["L1"] == pytest.approx(float(expected["L1"].mean()))
+
+    page = (folder / "index.html").read_text()
+    links = re.findall(r"<img src='([^']+)'", page)
+    assert len(links) == 2 * N_TEST * 3  # input | translation | reconstruction, both ways
+    assert all((folder / link).is_file() for link in links)
+    assert (folder / "grid_AtoB.png").is_file() and (folder / "grid_BtoA.png").is_file()
+    assert "eval/fid_AB" in result.stderr + result.stdout
+    (wandb_run,) = (folder / "wandb").glob("offline-run-*")
+    grids = sorted(p.name for p in wandb_run.glob("files/media/images/eval/*.png"))
+    assert [name.rsplit("_", 2)[0] for name in grids] == ["images_AtoB", "images_BtoA"]
+
+
+def _load(path: Path) -> torch.Tensor:
+    array = np.asarray(Image.open(path).convert("RGB"), dtype=np.float32)
+    return torch.from_numpy(array).permute(2, 0, 1) / 127.5 - 1
+
+
+def test_without_inception_weights_the_command_says_which_file_to_get(
+    tmp_path, checkpoint, run_cli, monkeypatch
+):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty_torch_home"))
+    result = run_cli(
+        "evaluate", [f"ckpt={checkpoint}", "device=cpu", *_data_overrides(tmp_path)], cwd=tmp_path
+    )
+    assert result.returncode == 2
+    output = result.stdout + result.stderr
+    assert "weights-inception-2015-12-05-6726825d.pth" in output
+    assert str(tmp_path / "empty_torch_home" / "hub" / "checkpoints") in output
+    assert "Traceback" not in output
+
+
+def test_without_ckpt_the_command_says_it_is_required(tmp_path, compose_train):
+    cfg = compose_train(_data_overrides(tmp_path), config_name="evaluate")
+    with pytest.raises(ConfigError, match="ckpt is required: unpaired-evaluate ckpt="):
+        evaluate(cfg)
