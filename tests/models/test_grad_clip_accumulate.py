@@ -82,12 +82,22 @@ def test_invalid_gradient_options_are_refused_by_name(sgd_cyclegan, option, culp
         sgd_cyclegan(**option)
 
 
-@pytest.mark.parametrize("model", ["cyclegan", "cut", "fastcut", "pix2pix"])
-def test_every_method_takes_the_gradient_options_from_its_config(compose_train, model):
+@pytest.mark.parametrize(
+    ("model", "small"),
+    [
+        ("cyclegan", "model.generator.ngf=8"),
+        ("cut", "model.generator.ngf=8"),
+        ("fastcut", "model.generator.ngf=8"),
+        ("pix2pix", "model.generator.ngf=8"),
+        ("unit", "model.generator.dim=8"),
+        ("munit", "model.generator.dim=8"),
+    ],
+)
+def test_every_method_takes_the_gradient_options_from_its_config(compose_train, model, small):
     cfg = compose_train(
         [
             f"model={model}",
-            "model.generator.ngf=8",
+            small,
             "model.grad_clip_val=0.5",
             "model.grad_clip_algorithm=value",
             "model.accumulate_grad_batches=3",

@@ -43,6 +43,8 @@ class AutoEncoderGAN(GANModule):
         gan_w: weight of every adversarial term, for generators and discriminators alike.
         init_type_G, init_type_D, init_gain: initialisation of the auto-encoders and of the
             discriminators (see :func:`unpaired.nn.init_weights`).
+        gradient_options: ``grad_clip_val``, ``grad_clip_algorithm``,
+            ``accumulate_grad_batches``: see :class:`GANModule`.
     """
 
     discriminator_first = True
@@ -62,8 +64,9 @@ class AutoEncoderGAN(GANModule):
         init_type_G: str,
         init_type_D: str,
         init_gain: float,
+        **gradient_options: Any,
     ) -> None:
-        super().__init__(optimizer, scheduler, scheduler_interval)
+        super().__init__(optimizer, scheduler, scheduler_interval, **gradient_options)
         if gan_mode not in AUTOENCODER_GAN_MODES:
             raise ConfigError(
                 f"model.gan_mode={gan_mode!r} is not available for {type(self).__name__}; use one "

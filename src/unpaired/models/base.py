@@ -208,16 +208,18 @@ class GANModule(L.LightningModule, ABC):
         optimizer.zero_grad(set_to_none=True)
 
     def _finite_update(self, loss: Tensor, optimizer: Optimizer) -> bool:
-        """Whether the loss and the gradients of ``optimizer`` are finite.
+        """Whether the loss and the gradients of ``optimizer`` are finite, on every process.
 
         Under 16-mixed only the loss is checked: the gradients are scaled, and the grad scaler
         checks them itself inside ``optimizer.step()``, skipping an overflowing update and
         lowering its scale. Skipping the step here would keep the scaler from lowering it, and
-        every later update would overflow too.
+        every later update would overflow too. Under DDP the processes decide together (a loss
+        is one process's), so that they keep the same weights and grad scales.
         """
         precision = self.trainer.precision_plugin
         scaled = isinstance(precision, MixedPrecision) and precision.scaler is not None
-        return _finite(loss, None if scaled else optimizer)
+        finite = _finite(loss, None if scaled else optimizer)
+        return self.trainer.strategy.reduce_boolean_decision(finite, all=True)
 
     def _ends_accumulation(self) -> bool:
         """Whether the current training batch ends an accumulation window: it is the

@@ -72,6 +72,7 @@ class MUNIT(AutoEncoderGAN):
         init_type_G: str = "kaiming",
         init_type_D: str = "normal",
         init_gain: float = 0.02,
+        **gradient_options: Any,
     ) -> None:
         super().__init__(
             generator,
@@ -85,6 +86,7 @@ class MUNIT(AutoEncoderGAN):
             init_type_G,
             init_type_D,
             init_gain,
+            **gradient_options,
         )
         self.save_hyperparameters()
         if num_fixed_styles < 1:

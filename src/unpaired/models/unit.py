@@ -62,6 +62,7 @@ class UNIT(AutoEncoderGAN):
         init_type_G: str = "kaiming",
         init_type_D: str = "normal",
         init_gain: float = 0.02,
+        **gradient_options: Any,
     ) -> None:
         super().__init__(
             generator,
@@ -75,6 +76,7 @@ class UNIT(AutoEncoderGAN):
             init_type_G,
             init_type_D,
             init_gain,
+            **gradient_options,
         )
         self.save_hyperparameters()
         share_latent_blocks(self.gen_A, self.gen_B, n_shared_blocks)
