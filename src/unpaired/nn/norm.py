@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from functools import partial
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -13,12 +14,13 @@ class InstanceNorm2d(nn.InstanceNorm2d):
     """``nn.InstanceNorm2d`` that normalises a batch on the CPU with torch's group-norm kernel
     (one channel per group: the same per-image, per-channel statistics and the same ``eps``).
 
-    On a CPU, ``instance_norm`` reshapes the batch into one ``batch_norm`` call, which was 5-10x
-    slower forward and backward than ``group_norm`` on CycleGAN's feature maps, and which copies a
-    channels-last input to the contiguous layout and back (``unpaired-bench``). Results agree to
-    float rounding. Other devices, affine or running-statistics variants and unbatched input take
-    the standard path; the module keeps its class, so state dicts and ``isinstance`` checks are
-    unchanged.
+    On a CPU, ``instance_norm`` reshapes the batch into one ``batch_norm`` call, which took about
+    twice as long forward and backward as ``group_norm`` on CycleGAN's feature maps (12.3 against
+    5.8 ms for 64x256x256, 2.2 against 1.2 ms for 256x64x64, 2 threads), and which copies a
+    channels-last input to the contiguous layout and back. Results agree to float rounding.
+    Other devices, affine or running-statistics variants, unbatched input and tracing for export
+    take the standard path; the module keeps its class, so state dicts and ``isinstance`` checks
+    are unchanged.
     """
 
     def forward(self, input: Tensor) -> Tensor:
@@ -27,8 +29,9 @@ class InstanceNorm2d(nn.InstanceNorm2d):
             and input.dim() == 4
             and not self.affine
             and not self.track_running_stats
+            and not torch.jit.is_tracing()  # exported graphs keep ONNX's InstanceNormalization
         ):
-            return F.group_norm(input, input.shape[1], eps=self.eps)
+            return F.group_norm(input, self.num_features, eps=self.eps)
         return super().forward(input)
 
 
