@@ -48,6 +48,7 @@ def count(value: Any, key: str) -> int:
 
 def register_resolvers() -> None:
     """``${add:a,b,...}``: the sum of its arguments (e.g. constant + decay epochs);
+    ``${not:value}``: its negation (cuDNN autotuning unless deterministic);
     ``${run_dir:...}`` and ``${config_subdir:...}``: where a training's run folder and its Hydra
     files go when it continues a run, ``${evaluation_dir:...}``: an evaluation's folder
     (:mod:`unpaired.utils.runs`);
@@ -55,6 +56,7 @@ def register_resolvers() -> None:
     ``${count:value,key}``: see :func:`count`."""
     resolvers = {
         "add": lambda *values: sum(values),
+        "not": lambda value: not value,
         "run_dir": runs.run_dir,
         "config_subdir": runs.config_subdir,
         "run_group": run_group,

@@ -16,6 +16,7 @@ def test_default_run_is_the_authors_cyclegan_on_the_synthetic_set(compose_train)
         "_partial_": True,
         "lr": 0.0002,
         "betas": [0.5, 0.999],
+        "fused": True,  # the same update as the loop, in one kernel
     }
     assert cfg.logger.wandb.offline is True
     HydraConfig.instance().set_config(cfg)

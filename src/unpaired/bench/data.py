@@ -17,10 +17,7 @@ alternatives each step could use (the reason for the choices in :mod:`unpaired.d
 
 from __future__ import annotations
 
-import statistics
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +27,7 @@ from torchvision import transforms as T
 from torchvision.io import decode_jpeg, read_file
 from torchvision.transforms.v2 import functional as F
 
+from unpaired.bench.measure import Throughput, alternate_rounds
 from unpaired.data.io import load_image
 from unpaired.data.transforms import build_transform, to_uint8_tensor, to_unit_range
 
@@ -74,16 +72,6 @@ def our_pipeline(load_size: int, crop_size: int) -> Pipeline:
     return lambda path: transform(load_image(path))
 
 
-@dataclass(frozen=True)
-class Throughput:
-    """Images per second of one pipeline or stage, median and range over the rounds."""
-
-    name: str
-    median: float
-    low: float
-    high: float
-
-
 def measure(
     candidates: dict[str, Callable[[], object]], count: int, rounds: int
 ) -> list[Throughput]:
@@ -94,18 +82,12 @@ def measure(
     try:
         for run in candidates.values():
             run()
-        rates: dict[str, list[float]] = {name: [] for name in candidates}
-        for _ in range(rounds):
-            for name, run in candidates.items():
-                start = time.perf_counter()
-                run()
-                rates[name].append(count / (time.perf_counter() - start))
+        rates = alternate_rounds(
+            {name: _counting(run, count) for name, run in candidates.items()}, rounds
+        )
     finally:
         torch.set_num_threads(threads)
-    return [
-        Throughput(name, statistics.median(values), min(values), max(values))
-        for name, values in rates.items()
-    ]
+    return [Throughput.of(name, values) for name, values in rates.items()]
 
 
 def compare_pipelines(
@@ -167,6 +149,14 @@ def max_difference(paths: Sequence[Path], load_size: int = 286, crop_size: int =
         torch.manual_seed(index)
         largest = max(largest, float((ours(path) - expected).abs().max()) * 127.5)
     return largest
+
+
+def _counting(run: Callable[[], object], count: int) -> Callable[[], float]:
+    def counted() -> float:
+        run()
+        return count
+
+    return counted
 
 
 def _over(step: Callable[[object], object], inputs: Sequence[object]) -> Callable[[], None]:

@@ -3,6 +3,7 @@ from unpaired.callbacks.ground_truth import GroundTruthReport
 from unpaired.callbacks.image_grid import ImageGrid
 from unpaired.callbacks.nan_guard import NonFiniteGuard
 from unpaired.callbacks.preemption import SignalPreemption
+from unpaired.callbacks.speed import SpeedOptions
 from unpaired.callbacks.validation_fid import ValidationFID
 
 __all__ = [
@@ -11,5 +12,6 @@ __all__ = [
     "ImageGrid",
     "NonFiniteGuard",
     "SignalPreemption",
+    "SpeedOptions",
     "ValidationFID",
 ]

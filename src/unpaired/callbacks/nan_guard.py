@@ -1,20 +1,25 @@
-"""Stop a run that keeps producing non-finite losses or gradients."""
+"""Report skipped non-finite updates, and stop a run that keeps producing them."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import lightning as L
 
 from unpaired.errors import NonFiniteError
 
+log = logging.getLogger(__name__)
+
 
 class NonFiniteGuard(L.Callback):
-    """Stops training after ``max_consecutive`` optimiser steps in a row were non-finite.
+    """Warns of every batch with skipped updates, and stops training after ``max_consecutive``
+    optimiser steps in a row were non-finite.
 
     :class:`~unpaired.models.base.GANModule` skips each such step (the weights and optimiser
-    state stay as they were) and counts it; a streak this long means training has diverged
-    rather than hit one bad batch. The :class:`NonFiniteError` it raises makes the checkpoint
+    state stay as they were) and counts it on the device; this callback reads the counts once
+    per batch, between training steps. A streak this long means training has diverged rather
+    than hit one bad batch. The :class:`NonFiniteError` it raises makes the checkpoint
     callback save ``last.ckpt`` first, which then holds the state of the last good step.
     """
 
@@ -23,6 +28,10 @@ class NonFiniteGuard(L.Callback):
         if max_consecutive < 1:
             raise ValueError(f"max_consecutive must be >= 1, got {max_consecutive}")
         self.max_consecutive = max_consecutive
+        self._reported = 0
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._reported = int(pl_module.nonfinite_steps)  # a resumed run's earlier ones
 
     def on_train_batch_end(
         self,
@@ -32,7 +41,19 @@ class NonFiniteGuard(L.Callback):
         batch: Any,
         batch_idx: int,
     ) -> None:
-        streak = pl_module.consecutive_nonfinite_steps
+        total = int(pl_module.nonfinite_steps)
+        streak = int(pl_module.consecutive_nonfinite_steps)
+        if total > self._reported:
+            log.warning(
+                "non-finite loss or gradient in epoch %d, batch %d: %d update(s) skipped (%d in "
+                "a row, %d in all)",
+                trainer.current_epoch,
+                batch_idx,
+                total - self._reported,
+                streak,
+                total,
+            )
+        self._reported = total
         if streak >= self.max_consecutive:
             raise NonFiniteError(
                 f"{streak} optimiser steps in a row had a non-finite loss or gradient (epoch "

@@ -46,7 +46,11 @@ def translate(cfg: DictConfig) -> list[Path]:
     output = Path(cfg.output).expanduser()
     targets = _targets(dataset.paths, dataset.folder, output)
     translator = load_translator(
-        cfg.ckpt, cfg.direction, cfg.device, OmegaConf.to_container(cfg.generator)
+        cfg.ckpt,
+        cfg.direction,
+        cfg.device,
+        OmegaConf.to_container(cfg.generator),
+        **OmegaConf.to_container(cfg.inference),
     )
     log.info("translating %d images %s on %s", len(dataset), cfg.direction, translator.device)
     loader = DataLoader(

@@ -27,6 +27,7 @@ import json
 import math
 import zipfile
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ from unpaired.errors import CheckpointError, ConfigError
 from unpaired.inference.authors import is_authors_state_dict, load_authors_generator
 from unpaired.models.base import DIRECTIONS, GANModule
 from unpaired.utils.checkpoint import MODEL_TARGET_KEY, generator_state_dict, load_checkpoint
+from unpaired.utils.compile import compile_options
 
 #: Entries of an exported generator's metadata (safetensors header, TorchScript extra file,
 #: ONNX metadata): its Hydra node, its direction, and the side multiple it needs.
@@ -48,11 +50,16 @@ GENERATOR_KEY, DIRECTION_KEY, SIZE_MULTIPLE_KEY = "generator", "direction", "siz
 TORCHSCRIPT_METADATA = "unpaired.json"
 
 
+#: ``precision`` values of a translator: fp32, or bf16 autocast.
+PRECISIONS = ("32", "bf16")
+
+
 @dataclass
 class Translator:
     """Maps a batch of images in [-1, 1] (``N x C x H x W``, any ``H``, ``W``) to its
-    translation of the same size: pads to a multiple of ``size_multiple`` by reflection, runs
-    ``net`` without gradients on ``device``, crops back (:mod:`unpaired.data.padding`).
+    translation of the same size, in float32: pads to a multiple of ``size_multiple`` by
+    reflection, runs ``net`` without gradients on ``device`` (under bf16 autocast with
+    ``precision="bf16"``), crops back (:mod:`unpaired.data.padding`).
 
     ``net`` takes padded images; ``module`` is the PyTorch module behind it (None for the
     exported formats), which ``unpaired-export`` traces.
@@ -62,11 +69,47 @@ class Translator:
     size_multiple: int
     device: torch.device
     module: nn.Module | None = None
+    precision: str = "32"
 
     def __call__(self, images: Tensor) -> Tensor:
-        with torch.inference_mode():
-            padded, padding = pad_to_multiple(images.to(self.device), self.size_multiple)
-            return crop_padding(self.net(padded), padding)
+        autocast = (
+            torch.autocast(self.device.type, dtype=torch.bfloat16)
+            if self.precision == "bf16"
+            else nullcontext()
+        )
+        with torch.inference_mode(), autocast:
+            padded, padding = pad_to_multiple(
+                images.to(self.device, non_blocking=True), self.size_multiple
+            )
+            return crop_padding(self.net(padded), padding).float()
+
+
+def module_translator(
+    module: nn.Module,
+    device: torch.device,
+    channels_last: bool = False,
+    precision: str | int = "32",
+    compile: bool | Mapping[str, Any] = False,
+) -> Translator:
+    """A :class:`Translator` running the PyTorch ``module`` (padded images to translations) on
+    ``device`` with the speed options (conf/inference/default.yaml): ``channels_last`` puts its
+    weights, and so the convolutions' outputs, in the NHWC layout (float rounding aside, the
+    same results); ``precision`` ``"bf16"`` runs under bf16 autocast (slightly different
+    results); ``compile`` wraps it in ``torch.compile`` (``True``, or ``torch.compile``
+    arguments). ``module`` itself is put in eval mode and moved, and stays uncompiled (for
+    export)."""
+    precision = str(precision)
+    if precision not in PRECISIONS:
+        raise ConfigError(
+            f"inference.precision={precision} is not one of {', '.join(PRECISIONS)}: use 32 "
+            "(float32) or bf16 (bf16 autocast)."
+        )
+    module = module.to(device).eval().requires_grad_(False)
+    if channels_last:
+        module.to(memory_format=torch.channels_last)
+    options = compile_options(compile, "inference.compile")
+    net = module if options is None else torch.compile(module, **options)
+    return Translator(net, size_multiple(module), device, module, precision)
 
 
 class DirectionalTranslation(nn.Module):
@@ -104,11 +147,17 @@ def load_translator(
     direction: str = "AtoB",
     device: str | torch.device = "cpu",
     generator_overrides: Mapping[str, Any] | None = None,
+    channels_last: bool = False,
+    precision: str | int = "32",
+    compile: bool | Mapping[str, Any] = False,
 ) -> Translator:
     """The translator in ``direction`` (``AtoB`` | ``BtoA``) stored in ``path``, on ``device``
     (``"auto"``: the GPU if there is one). ``generator_overrides``: generator arguments that
     replace those inferred from the authors' files (ignored for our own files, which say
-    theirs). See the module docstring for the formats.
+    theirs). ``channels_last``, ``precision``, ``compile``: the speed options of
+    :func:`module_translator`; the defaults compute exactly what the module does. TorchScript
+    and ONNX files run as they were exported: only the defaults apply to them (channels-last is
+    a layout and is ignored). See the module docstring for the formats.
 
     Raises:
         CheckpointError: missing file, unknown or unsafe format, or weights that do not fit.
@@ -119,16 +168,22 @@ def load_translator(
     if not path.is_file():
         raise CheckpointError(f"model file {path} not found: pass ckpt=<existing file>")
     device = resolve_device(device)
+    exported = path.suffix == ".onnx" or (path.suffix != ".safetensors" and _is_torchscript(path))
+    if exported and (str(precision) != "32" or compile_options(compile, "compile") is not None):
+        raise ConfigError(
+            f"{path} is an exported model, which runs as it was exported: inference.precision "
+            "and inference.compile apply to checkpoints (.ckpt, .safetensors, .pth) only. "
+            "Leave them at 32 and false, or translate with the run's checkpoint."
+        )
     if path.suffix == ".onnx":
         return _onnx_translator(path, direction, device)
+    if exported:
+        return _torchscript_translator(path, direction, device)
     if path.suffix == ".safetensors":
         module = load_safetensors(path, direction)
-    elif _is_torchscript(path):
-        return _torchscript_translator(path, direction, device)
     else:
         module = load_torch_generator(path, direction, generator_overrides)[0]
-    module = module.to(device).eval()
-    return Translator(module, size_multiple(module), device, module)
+    return module_translator(module, device, channels_last, precision, compile)
 
 
 def load_torch_generator(

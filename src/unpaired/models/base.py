@@ -23,7 +23,7 @@ import lightning as L
 import torch
 from hydra.utils import instantiate
 from lightning.pytorch.core.optimizer import LightningOptimizer
-from lightning.pytorch.plugins.precision import MixedPrecision
+from lightning.pytorch.plugins.precision import MixedPrecision, Precision
 from lightning.pytorch.strategies import ParallelStrategy
 from torch import Tensor
 from torch.nn import Parameter
@@ -85,9 +85,12 @@ class GANModule(L.LightningModule, ABC):
         self.grad_clip_val = grad_clip_val
         self.grad_clip_algorithm = grad_clip_algorithm
         self.accumulate_grad_batches = accumulate_grad_batches
-        # Skipped updates: in all (a buffer, so that checkpoints keep it) and in a row.
+        # Skipped updates, counted on the device (reading them would wait for it): in all
+        # (saved in checkpoints) and in a row (read by NonFiniteGuard between steps).
         self.register_buffer("nonfinite_steps", torch.zeros((), dtype=torch.long))
-        self.consecutive_nonfinite_steps = 0
+        self.register_buffer(
+            "consecutive_nonfinite_steps", torch.zeros((), dtype=torch.long), persistent=False
+        )
 
     # ----------------------------------------------------------------- what a method supplies
     @abstractmethod
@@ -193,33 +196,34 @@ class GANModule(L.LightningModule, ABC):
             self.manual_backward(loss / self.accumulate_grad_batches)
         if not updating:
             return
-        if self._finite_update(loss, optimizer):
+        skipped = ~self._finite_update(loss, optimizer)
+        if _skips_on_device(optimizer.optimizer, self.trainer.precision_plugin):
+            # The fused kernel leaves weights and state as they were when found_inf is 1 (the
+            # protocol of torch's grad scaler): no host sync to decide whether to step.
+            optimizer.optimizer.found_inf = skipped.float()
             optimizer.step()  # clips in on_before_optimizer_step
-            self.consecutive_nonfinite_steps = 0
-        else:
-            self.nonfinite_steps += 1
-            self.consecutive_nonfinite_steps += 1
-            log.warning(
-                "non-finite %s loss or gradient in epoch %d: update skipped (%d in a row)",
-                side,
-                self.current_epoch,
-                self.consecutive_nonfinite_steps,
-            )
+            del optimizer.optimizer.found_inf
+        elif not skipped.item():
+            optimizer.step()
+        self.nonfinite_steps += skipped
+        self.consecutive_nonfinite_steps.add_(skipped).mul_(skipped)
         optimizer.zero_grad(set_to_none=True)
 
-    def _finite_update(self, loss: Tensor, optimizer: Optimizer) -> bool:
-        """Whether the loss and the gradients of ``optimizer`` are finite, on every process.
+    def _finite_update(self, loss: Tensor, optimizer: Optimizer) -> Tensor:
+        """Whether the loss and the gradients of ``optimizer`` are finite, on every process: a
+        boolean on the device, computed without waiting for it.
 
         Under 16-mixed only the loss is checked: the gradients are scaled, and the grad scaler
         checks them itself inside ``optimizer.step()``, skipping an overflowing update and
         lowering its scale. Skipping the step here would keep the scaler from lowering it, and
         every later update would overflow too. Under DDP the processes decide together (a loss
-        is one process's), so that they keep the same weights and grad scales.
+        is one process's, summed over all of them), so that they keep the same weights and
+        grad scales.
         """
         precision = self.trainer.precision_plugin
-        scaled = isinstance(precision, MixedPrecision) and precision.scaler is not None
-        finite = _finite(loss, None if scaled else optimizer)
-        return self.trainer.strategy.reduce_boolean_decision(finite, all=True)
+        finite = _finite(loss, None if _scales_gradients(precision) else optimizer)
+        nonfinite_anywhere = self.trainer.strategy.reduce((~finite).float(), reduce_op="sum")
+        return nonfinite_anywhere == 0
 
     def _ends_accumulation(self) -> bool:
         """Whether the current training batch ends an accumulation window: it is the
@@ -288,19 +292,32 @@ class GANModule(L.LightningModule, ABC):
         return {"visuals": self.visuals(batch, outputs)}
 
 
-def _finite(loss: Tensor, optimizer: Optimizer | None) -> bool:
-    """Whether ``loss`` and every gradient of ``optimizer``'s parameters (if given) are finite.
-
-    One fused norm over all gradients and one host sync per update: the price of deciding on
-    the host whether to step (GradScaler's inf check pays the same).
-    """
+def _finite(loss: Tensor, optimizer: Optimizer | None) -> Tensor:
+    """Whether ``loss`` and every gradient of ``optimizer``'s parameters (if given) are finite:
+    one fused norm over all gradients, a boolean on their device."""
     params = () if optimizer is None else (p for g in optimizer.param_groups for p in g["params"])
     grads = [p.grad for p in params if p.grad is not None]
     total = loss.detach().float()
     if grads:
         norms = torch._foreach_norm(grads)
         total = total + torch.stack([norm.float() for norm in norms]).sum()
-    return bool(torch.isfinite(total))
+    return torch.isfinite(total)
+
+
+def _scales_gradients(precision: Precision) -> bool:
+    """Whether a grad scaler (16-mixed) multiplies the gradients and checks them itself."""
+    return isinstance(precision, MixedPrecision) and precision.scaler is not None
+
+
+def _skips_on_device(optimizer: Optimizer, precision: Precision) -> bool:
+    """Whether ``optimizer`` can skip an update by a flag on the device: torch's fused
+    optimisers take a ``found_inf`` tensor (unless a grad scaler already passes its own)."""
+    fused = bool(optimizer.defaults.get("fused"))
+    return (
+        fused
+        and getattr(optimizer, "_step_supports_amp_scaling", False)
+        and not (_scales_gradients(precision))
+    )
 
 
 GRADIENT_CLIP_ALGORITHMS = ("norm", "value")

@@ -101,7 +101,8 @@ class CycleGAN(GANModule):
     def discriminator_loss(self, batch: Batch, outputs: Outputs) -> tuple[Tensor, LossTerms]:
         fake_A, fake_B = outputs["fake_A"].detach(), outputs["fake_B"].detach()
         if self.training:  # validation must not disturb the pools
-            fake_A, fake_B = self.pool_A.query(fake_A), self.pool_B.query(fake_B)
+            # B's pool first, as the authors' code: a seeded run draws the same pool choices
+            fake_B, fake_A = self.pool_B.query(fake_B), self.pool_A.query(fake_A)
         terms = {
             "D_A": self._discriminator_term(self.D_A, batch["A"], fake_A),
             "D_B": self._discriminator_term(self.D_B, batch["B"], fake_B),
