@@ -63,6 +63,19 @@ def test_a_missing_model_file_is_one_line_and_status_2(
     assert "model file gone.ckpt not found" in caplog.text
 
 
+def test_the_inference_options_reach_the_translator(
+    tiny_checkpoint: Path, tmp_path: Path, compose_train: Callable, caplog: pytest.LogCaptureFixture
+) -> None:
+    write_images(tmp_path / "in")
+    paths = [f"ckpt={tiny_checkpoint}", f"input={tmp_path / 'in'}", f"output={tmp_path / 'out'}"]
+    cfg = compose_train([*paths, "num_workers=0", "inference.precision=16"], "translate")
+    with pytest.raises(SystemExit) as stop:
+        run_reporting_user_errors(translate, cfg)
+    assert stop.value.code == 2
+    assert "inference.precision=16 is not one of 32, bf16" in caplog.text
+    assert not (tmp_path / "out").exists()  # refused before anything is written
+
+
 def test_batches_hold_one_size_and_at_most_batch_size_images() -> None:
     shapes = [(3, 4, 4), (3, 4, 4), (3, 8, 4), (3, 4, 4), (3, 4, 4), (3, 8, 4), (3, 4, 4)]
     items = [{"image": torch.zeros(shape), "index": i} for i, shape in enumerate(shapes)]
