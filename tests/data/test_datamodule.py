@@ -8,7 +8,8 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
-from unpaired.data.datamodule import SyntheticDataModule, UnpairedDataModule
+from unpaired.data.datamodule import SyntheticDataModule, UnpairedDataModule, fit_position
+from unpaired.data.seeding import EpochSampler
 from unpaired.errors import ConfigError, DataError
 
 MakeFolders = Callable[..., Path]
@@ -118,16 +119,37 @@ def test_synthetic_worker_loader(tmp_path: Path) -> None:
     assert tuple(next(iter(loader))["B"].shape) == (1, 3, 16, 16)
 
 
-def test_a_resumed_run_loads_the_epoch_about_to_run(make_domain_folders: MakeFolders) -> None:
+@pytest.mark.parametrize(
+    ("epochs", "batches", "expected_start"),
+    [
+        # a new run: epoch 0 from its first batch
+        (dict(ready=0, started=0, processed=0), 0, (0, 0)),
+        # resumed from the end of epoch 0: current_epoch still says 0, the loop is at epoch 1
+        (dict(ready=1, started=1, processed=1), 3, (1, 0)),
+        # resumed in epoch 1 after 2 of its batches (started, not processed)
+        (dict(ready=2, started=2, processed=1), 2, (1, 2)),
+    ],
+)
+def test_a_resumed_run_loads_the_data_it_has_not_trained_on(
+    make_domain_folders: MakeFolders, epochs: dict, batches: int, expected_start: tuple
+) -> None:
     # Lightning builds the loader, and a worker iterator draws its permutation, before its first
-    # set_epoch; after an epoch-end checkpoint of epoch 0, current_epoch is still 0 then.
-    module = UnpairedDataModule(str(make_domain_folders(3, 3, size=(24, 18))), **SMALL)
+    # set_epoch: the loader must start where the restored progress counters say.
+    folders = make_domain_folders(7, 3, size=(24, 18))
+    module = UnpairedDataModule(str(folders), batch_size=2, **SMALL)
     module.setup("fit")
     module.trainer = L.Trainer(logger=False, enable_checkpointing=False)
-    module.trainer.fit_loop.epoch_progress.current.processed = 1
-    assert module.trainer.current_epoch == 0
+    progress = module.trainer.fit_loop
+    for name, value in epochs.items():
+        setattr(progress.epoch_progress.current, name, value)
+    progress.epoch_loop.batch_progress.current.processed = batches
+    assert fit_position(module.trainer) == expected_start
     sampler = module.train_dataloader().sampler
-    assert sampler.epoch == module.train_dataset.seeds.epoch == 1
+    epoch, batches_done = expected_start
+    assert sampler.epoch == module.train_dataset.seeds.epoch == epoch
+    whole = EpochSampler(module.train_dataset, seed=sampler.seed)
+    whole.set_epoch(epoch)
+    assert list(sampler) == list(whole)[batches_done * 2 :]  # batches of 2
 
 
 @pytest.mark.parametrize("name", ["synthetic", "horse2zebra", "folder"])

@@ -132,3 +132,24 @@ def test_lightning_passes_the_epoch_to_the_dataset(make_domain_folders: MakeFold
     assert len({frozenset(pairs) for pairs in first.values()}) == 3  # every epoch pairs anew
     assert _fit(root, seed=1) == first
     assert _fit(root, seed=2) != first
+
+
+@pytest.mark.parametrize("rank", [0, 1])
+def test_a_sampler_resumed_mid_epoch_leaves_out_what_its_rank_trained_on(
+    root: Path, rank: int
+) -> None:
+    dataset = UnalignedDataset(root, "train", TRAIN, seed=3)
+    uninterrupted = EpochSampler(dataset, num_replicas=2, rank=rank, seed=3)
+    epochs = []
+    for epoch in (1, 2):
+        uninterrupted.set_epoch(epoch)
+        epochs.append(list(uninterrupted))
+    resumed = EpochSampler(dataset, num_replicas=2, rank=rank, seed=3)
+    resumed.resume(1, 3)
+    assert list(resumed) == epochs[0][3:]
+    assert list(resumed) == epochs[0][3:]  # every iterator over the resumed epoch
+    assert len(resumed) == len(uninterrupted)  # Lightning counts the epoch's batches from it
+    resumed.set_epoch(1)  # Lightning's own call at the resumed epoch's start changes nothing
+    assert list(resumed) == epochs[0][3:]
+    resumed.set_epoch(2)
+    assert list(resumed) == epochs[1]  # the next epoch is whole

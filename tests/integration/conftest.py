@@ -48,7 +48,9 @@ class TrainCLI:
     def __init__(self, root: Path, data: Path) -> None:
         self.root, self.data = root, data
         self.experiments = root / "experiments"
-        self.env = {**os.environ, "PYTHONPATH": str(SRC), "OMP_NUM_THREADS": "1"}
+        # probes.py importable: +callbacks.<name>._target_=probes.<Class>
+        pythonpath = f"{SRC}{os.pathsep}{HERE}"
+        self.env = {**os.environ, "PYTHONPATH": pythonpath, "OMP_NUM_THREADS": "1"}
         self.started: list[Run] = []
 
     def command(self, overrides: tuple[str, ...]) -> list[str]:

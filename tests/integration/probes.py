@@ -1,7 +1,9 @@
 """Callbacks a test adds to a training run (``+callbacks.<name>._target_=probes.<Class>``) to look
-inside its processes; the ``train_with_probes`` fixture puts this folder on the run's PYTHONPATH."""
+inside its processes; the ``train_cli`` and ``train_with_probes`` fixtures put this folder on the
+run's PYTHONPATH."""
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -60,3 +62,37 @@ class CountGradientReductions(L.Callback):
         self.dirpath.mkdir(parents=True, exist_ok=True)
         output = self.dirpath / f"reductions_rank{trainer.global_rank}.json"
         output.write_text(json.dumps(self.per_batch))
+
+
+class RecordItems(L.Callback):
+    """Appends, for every training batch, ``{"epoch", "batch", "A": [file names]}`` as one JSON
+    line to ``path``: which items the run trained on, and in which order."""
+
+    def __init__(self, path: str) -> None:
+        self.path = Path(path)
+
+    def on_train_batch_start(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, batch: Any, batch_idx: int
+    ) -> None:
+        record = {
+            "epoch": trainer.current_epoch,
+            "batch": batch_idx,
+            "A": [Path(path).name for path in batch["A_path"]],
+        }
+        with self.path.open("a") as file:
+            file.write(json.dumps(record) + "\n")
+
+
+class HangAtBatch(L.Callback):
+    """Stops making progress at the start of batch ``batch`` of epoch ``epoch``: writes
+    ``marker`` and sleeps, for a test to kill the process there, at a known position."""
+
+    def __init__(self, epoch: int, batch: int, marker: str) -> None:
+        self.epoch, self.batch, self.marker = epoch, batch, Path(marker)
+
+    def on_train_batch_start(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, batch: Any, batch_idx: int
+    ) -> None:
+        if (trainer.current_epoch, batch_idx) == (self.epoch, self.batch):
+            self.marker.write_text("waiting to be killed")
+            time.sleep(3600)

@@ -1,7 +1,7 @@
 """A run killed with SIGKILL and resumed with ``resume=auto`` ends exactly where an
 uninterrupted run of the same seed ends: same weights, bit for bit, on the CPU with
-deterministic algorithms. It resumes from the last epoch-end checkpoint (mid-epoch checkpoints
-restart the epoch's data order; README, "Checkpoints and resuming")."""
+deterministic algorithms. It resumes from the last epoch-end checkpoint (test_resume_mid_epoch.py
+kills a run in the middle of an epoch)."""
 
 import signal
 
@@ -14,8 +14,9 @@ EPOCHS = 4
 STEPS = EPOCHS * 4 * 2  # 4 batches an epoch, a G and a D update each
 
 
-# One data worker, restarted each epoch: its seeds come from the restored torch RNG. Without
-# workers the data draws from that RNG directly: the same mechanism, run in the slow suite.
+# One persistent data worker (the default), started once per session: the loader draws its seed
+# from a generator of its own, so the restored torch RNG goes on as in the uninterrupted run.
+# Without workers: the same mechanism, run in the slow suite.
 @pytest.mark.parametrize("workers", [1, pytest.param(0, marks=pytest.mark.slow)])
 def test_a_killed_run_resumed_ends_with_the_weights_of_an_uninterrupted_one(
     train_cli, workers: int
@@ -25,7 +26,6 @@ def test_a_killed_run_resumed_ends_with_the_weights_of_an_uninterrupted_one(
         "trainer.deterministic=true",
         "callbacks.checkpoint.every_n_batches=0",  # last.ckpt at epoch ends only
         f"data.num_workers={workers}",
-        "data.persistent_workers=false",
         "logger=csv",
     ]
     status, output = train_cli.run(*common, "name=reference")

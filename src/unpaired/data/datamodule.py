@@ -117,11 +117,9 @@ class UnpairedDataModule(L.LightningDataModule):
             seed=dataset.seeds.seed,
         )
         # Lightning calls set_epoch at the epoch's start, after it has made this loader's first
-        # iterator, whose workers draw the permutation at once; current_epoch lags by one there on
-        # resume from an epoch end. Lightning's own set_epoch argument is the processed count.
-        sampler.set_epoch(
-            0 if trainer is None else trainer.fit_loop.epoch_progress.current.processed
-        )
+        # iterator, whose workers draw the permutation at once: the sampler must be in place now.
+        epoch, batches_done = fit_position(trainer)
+        sampler.resume(epoch, batches_done * self.batch_size)
         return self._loader(dataset, self.batch_size, sampler=sampler)
 
     def val_dataloader(self) -> DataLoader:
@@ -135,6 +133,9 @@ class UnpairedDataModule(L.LightningDataModule):
             batch_size=batch_size,
             sampler=sampler,
             drop_last=False,
+            # Workers' seeds from the loader's own generator, not from torch's global RNG (see
+            # unpaired.data.seeding): the items reseed themselves and do not depend on it.
+            generator=torch.Generator().manual_seed(dataset.seeds.seed),
             num_workers=self.num_workers,
             # Pinning without a GPU only earns a warning from torch.
             pin_memory=self.pin_memory and torch.cuda.is_available(),
@@ -146,6 +147,23 @@ class UnpairedDataModule(L.LightningDataModule):
         if dataset is None:
             raise RuntimeError("call setup() on the data module before using its data sets")
         return dataset
+
+
+def fit_position(trainer: L.Trainer | None) -> tuple[int, int]:
+    """Where a fit stands when it builds its training loader: the epoch about to run (or under
+    way), and how many of that epoch's batches were trained on already, which is more than 0 only
+    in a run resumed from a mid-epoch checkpoint.
+
+    Read from Lightning's progress counters: ``current_epoch`` lags by one there in a run resumed
+    from an epoch-end checkpoint (which would replay the previous epoch's order); an epoch that
+    was started but not processed when the checkpoint was written is under way.
+    """
+    if trainer is None:
+        return 0, 0
+    epochs = trainer.fit_loop.epoch_progress.current
+    under_way = epochs.started > epochs.processed
+    batches = trainer.fit_loop.epoch_loop.batch_progress.current.processed if under_way else 0
+    return epochs.processed, batches
 
 
 class SyntheticDataModule(UnpairedDataModule):
