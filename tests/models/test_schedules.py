@@ -1,7 +1,9 @@
 import pytest
 import torch
+from torch.optim.lr_scheduler import LambdaLR
 
-from unpaired.models.schedules import LinearDecay, linear_decay
+from unpaired.errors import ConfigError
+from unpaired.models.schedules import LinearDecay, check_run_length, linear_decay
 
 
 def test_factor_is_one_for_n_epochs_then_decays_linearly_as_the_authors_formula():
@@ -23,18 +25,89 @@ def test_scheduler_stepped_once_per_epoch_gives_the_authors_learning_rates():
     assert lrs == pytest.approx([2e-4, 2e-4, 2e-4 * 3 / 4, 2e-4 * 2 / 4, 2e-4 * 1 / 4])
 
 
-def test_scheduler_state_survives_a_checkpoint_round_trip():
+def test_no_factor_is_negative_after_the_schedule_ends():
+    decay = LinearDecay(n_epochs=2, n_epochs_decay=3)
+    assert decay.length == 5
+    assert [decay(epoch) for epoch in range(5, 40)] == [0.0] * 35  # the authors' goes below 0
+
+
+def _stepped(scheduler, epochs: int) -> None:
+    for _ in range(epochs):
+        scheduler.optimizer.step()
+        scheduler.step()
+
+
+def test_a_resumed_scheduler_follows_the_configured_schedule_from_the_restored_epoch():
+    optimizer = torch.optim.Adam([torch.zeros(1, requires_grad=True)], lr=1.0)
+    scheduler = linear_decay(optimizer, n_epochs=1, n_epochs_decay=1)
+    _stepped(scheduler, 2)  # the old schedule's end: lr 1 - 2/2 = 0
+    assert optimizer.param_groups[0]["lr"] == 0.0
+    optimizer_state, scheduler_state = optimizer.state_dict(), scheduler.state_dict()
+
+    # resumed with n_epochs_decay raised to 3: Lightning restores the optimiser, then the scheduler
+    fresh_optimizer = torch.optim.Adam([torch.zeros(1, requires_grad=True)], lr=1.0)
+    fresh = linear_decay(fresh_optimizer, n_epochs=1, n_epochs_decay=3)
+    fresh_optimizer.load_state_dict(optimizer_state)
+    fresh.load_state_dict(scheduler_state)
+    assert fresh.last_epoch == 2
+    assert fresh.decay.n_epochs_decay == 3
+    assert fresh_optimizer.param_groups[0]["lr"] == pytest.approx(1 - 2 / 4)
+    assert fresh.get_last_lr() == [pytest.approx(1 - 2 / 4)]
+    _stepped(fresh, 1)
+    assert fresh_optimizer.param_groups[0]["lr"] == pytest.approx(1 - 3 / 4)
+
+
+def test_a_checkpoint_of_a_plain_lambda_scheduler_loads_with_the_configured_schedule():
+    # checkpoints written before LinearDecayLR hold LambdaLR's lr_lambdas (the old horizon)
+    optimizer = torch.optim.Adam([torch.zeros(1, requires_grad=True)], lr=1.0)
+    old = LambdaLR(optimizer, LinearDecay(1, 1))
+    _stepped(old, 1)
+    state = old.state_dict()
+    assert state["lr_lambdas"] == [{"n_epochs": 1, "n_epochs_decay": 1}]
+    fresh = linear_decay(torch.optim.Adam([torch.zeros(1, requires_grad=True)], lr=1.0), 1, 9)
+    fresh.load_state_dict(state)
+    assert (fresh.last_epoch, fresh.decay.n_epochs_decay) == (1, 9)
+    assert fresh.get_last_lr() == [pytest.approx(1 - 1 / 10)]
+
+
+def test_the_scheduler_state_is_plain_values_for_weights_only_loading(tmp_path):
     optimizer = torch.optim.Adam([torch.zeros(1, requires_grad=True)], lr=1.0)
     scheduler = linear_decay(optimizer, n_epochs=1, n_epochs_decay=4)
-    for _ in range(3):
-        optimizer.step()
-        scheduler.step()
-    state = scheduler.state_dict()
-    fresh_optimizer = torch.optim.Adam([torch.zeros(1, requires_grad=True)], lr=1.0)
-    fresh = linear_decay(fresh_optimizer, n_epochs=7, n_epochs_decay=7)
+    _stepped(scheduler, 3)
+    torch.save(scheduler.state_dict(), tmp_path / "state.pt")
+    state = torch.load(tmp_path / "state.pt", weights_only=True)
+    fresh = linear_decay(torch.optim.Adam([torch.zeros(1, requires_grad=True)], lr=1.0), 1, 4)
     fresh.load_state_dict(state)
-    assert fresh.lr_lambdas[0].n_epochs == 1
     assert fresh.get_last_lr() == scheduler.get_last_lr()
+
+
+@pytest.mark.parametrize(("max_epochs", "refused"), [(4, False), (5, False), (6, True), (-1, False)])
+def test_a_run_longer_than_the_schedule_is_refused_naming_both_keys(max_epochs, refused):
+    scheduler = linear_decay(torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0), 2, 3)
+    if not refused:
+        check_run_length(scheduler, max_epochs)
+        return
+    with pytest.raises(ConfigError) as error:
+        check_run_length(scheduler, max_epochs)
+    for key in ("trainer.max_epochs=6", "model.scheduler.n_epochs_decay", "model.scheduler.n_epochs"):
+        assert key in str(error.value)
+
+
+def test_training_longer_than_the_schedule_stops_before_the_first_step(
+    sgd_cyclegan, fixed_batches, fit_one_epoch
+):
+    model = sgd_cyclegan(
+        scheduler={
+            "_target_": "unpaired.models.schedules.linear_decay",
+            "_partial_": True,
+            "n_epochs": 1,
+            "n_epochs_decay": 0,
+        }
+    )
+    before = [p.detach().clone() for p in model.parameters()]
+    with pytest.raises(ConfigError, match="trainer.max_epochs=2"):
+        fit_one_epoch(model, fixed_batches(2, 1), max_epochs=2)
+    assert all(torch.equal(p, q) for p, q in zip(model.parameters(), before, strict=True))
 
 
 def test_negative_lengths_are_rejected():

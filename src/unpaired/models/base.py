@@ -31,6 +31,7 @@ from torch.optim import Optimizer
 
 from unpaired.errors import ConfigError
 from unpaired.metrics.ground_truth import ground_truth_errors
+from unpaired.models.schedules import check_run_length
 from unpaired.utils.checkpoint import MODEL_TARGET_KEY
 
 log = logging.getLogger(__name__)
@@ -250,6 +251,11 @@ class GANModule(L.LightningModule, ABC):
                 gradient_clip_val=self.grad_clip_val,
                 gradient_clip_algorithm=self.grad_clip_algorithm,
             )
+
+    def on_fit_start(self) -> None:
+        if self._scheduler_interval == "epoch":
+            for config in self.trainer.lr_scheduler_configs:
+                check_run_length(config.scheduler, self.trainer.max_epochs)
 
     def on_train_epoch_end(self) -> None:
         if self._scheduler_interval == "epoch":
