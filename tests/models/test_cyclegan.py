@@ -1,5 +1,6 @@
 """CycleGAN: the authors' networks, loss terms and weights, pools, directions."""
 
+import lightning as L
 import pytest
 import torch
 import torch.nn.functional as F
@@ -146,3 +147,43 @@ def test_history_pools_travel_with_the_checkpoint():
     restored.on_load_checkpoint(checkpoint)
     assert len(restored.pool_B.images) == 3
     assert torch.equal(restored.pool_B.images[0], model.pool_B.images[0])
+
+
+def test_restored_history_pools_follow_the_model_when_it_moves_after_the_restore():
+    # Lightning restores a checkpoint into the model on the CPU, then moves the model to its
+    # device; a move to float64 stands in for the move to a GPU, which CI does not have.
+    model = tiny_cyclegan(pool_size=3)
+    model.discriminator_loss(batch(3), model.generate(batch(3)))
+    checkpoint: dict = {}
+    model.on_save_checkpoint(checkpoint)
+    restored = tiny_cyclegan(pool_size=3)
+    restored.on_load_checkpoint(checkpoint)
+    restored.to(torch.float64)
+    assert {image.dtype for image in restored.pool_A.images + restored.pool_B.images} == {
+        torch.float64
+    }
+    torch.manual_seed(0)  # the pools are full: half of the fakes come from them
+    b = {name: images.double() for name, images in batch(4).items()}
+    loss, _ = restored.discriminator_loss(b, restored.generate(b))
+    assert loss.dtype == torch.float64
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_a_run_resumed_on_a_gpu_draws_its_history_from_the_gpu(
+    tmp_path, sgd_cyclegan, fixed_batches, fit_one_epoch
+):
+    first = fit_one_epoch(sgd_cyclegan(pool_size=2), fixed_batches(4, 1))  # on the CPU
+    path = tmp_path / "cpu.ckpt"
+    first.save_checkpoint(path)
+    model = sgd_cyclegan(pool_size=2)
+    resumed = L.Trainer(
+        accelerator="gpu",
+        devices=1,
+        max_epochs=2,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+    )
+    resumed.fit(model, train_dataloaders=fixed_batches(4, 1), ckpt_path=path)
+    assert resumed.global_step == 2 * 2 * 4
+    assert {image.device.type for image in model.pool_A.images} == {"cuda"}

@@ -46,12 +46,42 @@ def test_size_zero_is_a_pass_through():
     assert pool.query(x) is x
 
 
-def test_state_dict_round_trip():
+def test_pool_state_round_trip():
     pool = ImagePool(size=3)
     pool.query(images(0, 2))
     restored = ImagePool(size=3)
-    restored.load_state_dict(pool.state_dict())
+    restored.load_pool_state(pool.pool_state())
     assert [t.item() for t in restored.images] == [0.0, 1.0]
+
+
+def test_each_stored_image_is_a_copy_of_its_own_not_a_view_of_its_batch():
+    pool = ImagePool(size=8)
+    batch = torch.randn(4, 3, 8, 8)
+    pool.query(batch)
+    one_image = 3 * 8 * 8 * batch.element_size()
+    assert [image.untyped_storage().nbytes() for image in pool.images] == [one_image] * 4
+    batch.zero_()  # the generator's output buffer reused: the history must not change
+    assert all(image.abs().sum() > 0 for image in pool.images)
+
+
+def test_stored_images_follow_the_pools_dtype_and_device_like_buffers():
+    pool = ImagePool(size=2)
+    pool.query(images(0, 2))
+    pool.to(torch.float64)
+    assert [image.dtype for image in pool.images] == [torch.float64] * 2
+    pool.to("meta")  # a device move a CPU can do
+    assert {image.device.type for image in pool.images} == {"meta"}
+    torch.manual_seed(0)
+    returned = pool.query(torch.zeros(6, 1, 1, 1, dtype=torch.float64, device="meta"))
+    assert returned.device.type == "meta"
+
+
+def test_a_restored_pool_is_placed_where_the_pool_is_now():
+    saved = ImagePool(size=2)
+    saved.query(images(0, 2))
+    restored = ImagePool(size=2).to(torch.float64)
+    restored.load_pool_state(saved.pool_state())
+    assert [image.dtype for image in restored.images] == [torch.float64] * 2
 
 
 def test_negative_size_is_rejected():

@@ -135,11 +135,11 @@ class CycleGAN(GANModule):
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         super().on_save_checkpoint(checkpoint)
-        checkpoint["image_pools"] = {"A": self.pool_A.state_dict(), "B": self.pool_B.state_dict()}
+        checkpoint["image_pools"] = {"A": self.pool_A.pool_state(), "B": self.pool_B.pool_state()}
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         super().on_load_checkpoint(checkpoint)
         pools = checkpoint.get("image_pools")
         if pools is not None:
-            self.pool_A.load_state_dict(pools["A"], self.device)
-            self.pool_B.load_state_dict(pools["B"], self.device)
+            self.pool_A.load_pool_state(pools["A"])
+            self.pool_B.load_pool_state(pools["B"])
