@@ -81,7 +81,9 @@ def test_the_scheduler_state_is_plain_values_for_weights_only_loading(tmp_path):
     assert fresh.get_last_lr() == scheduler.get_last_lr()
 
 
-@pytest.mark.parametrize(("max_epochs", "refused"), [(4, False), (5, False), (6, True), (-1, False)])
+@pytest.mark.parametrize(
+    ("max_epochs", "refused"), [(4, False), (5, False), (6, True), (-1, False)]
+)
 def test_a_run_longer_than_the_schedule_is_refused_naming_both_keys(max_epochs, refused):
     scheduler = linear_decay(torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0), 2, 3)
     if not refused:
@@ -89,8 +91,8 @@ def test_a_run_longer_than_the_schedule_is_refused_naming_both_keys(max_epochs, 
         return
     with pytest.raises(ConfigError) as error:
         check_run_length(scheduler, max_epochs)
-    for key in ("trainer.max_epochs=6", "model.scheduler.n_epochs_decay", "model.scheduler.n_epochs"):
-        assert key in str(error.value)
+    keys = ("trainer.max_epochs=6", "model.scheduler.n_epochs_decay", "model.scheduler.n_epochs")
+    assert all(key in str(error.value) for key in keys)
 
 
 def test_training_longer_than_the_schedule_stops_before_the_first_step(
@@ -105,7 +107,7 @@ def test_training_longer_than_the_schedule_stops_before_the_first_step(
         }
     )
     before = [p.detach().clone() for p in model.parameters()]
-    with pytest.raises(ConfigError, match="trainer.max_epochs=2"):
+    with pytest.raises(ConfigError, match=r"trainer\.max_epochs=2"):
         fit_one_epoch(model, fixed_batches(2, 1), max_epochs=2)
     assert all(torch.equal(p, q) for p, q in zip(model.parameters(), before, strict=True))
 
