@@ -78,3 +78,36 @@ def test_gradient_penalty_trains_the_critic():
     # except through the activation pattern; the weights must receive a gradient.
     weights = [m.weight for m in critic if isinstance(m, nn.Conv2d)]
     assert all(w.grad is not None and w.grad.abs().sum() > 0 for w in weights)
+
+
+class SquaredNorm(nn.Module):
+    """D(x) = sum(x^2) / 2 per image, whose input gradient is x itself: where the penalty is
+    evaluated decides its value (a linear critic's gradient is the same everywhere)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return 0.5 * x.pow(2).flatten(1).sum(1)
+
+
+def test_gradient_penalty_is_evaluated_at_random_interpolates_of_real_and_fake():
+    real, fake = torch.randn(6, 3, 4, 4), torch.randn(6, 3, 4, 4) + 2
+    torch.manual_seed(3)
+    alpha = torch.rand(6, 1, 1, 1)  # the draw the penalty makes from the same seed
+    mixed = alpha * real + (1 - alpha) * fake
+    expected = 10.0 * ((mixed.flatten(1).norm(dim=1) - 1) ** 2).mean()
+    torch.manual_seed(3)
+    penalty = gradient_penalty(SquaredNorm(), real, fake, weight=10.0)
+    assert penalty.item() == pytest.approx(expected.item(), rel=1e-5)
+    at_real = 10.0 * ((real.flatten(1).norm(dim=1) - 1) ** 2).mean()
+    assert abs(penalty.item() - at_real.item()) > 1.0  # the scenario tells the two apart
+
+
+def test_gradient_penalty_is_measured_under_inference_mode_as_lightning_validates():
+    critic = nn.Sequential(nn.Conv2d(3, 4, 3), nn.Tanh(), nn.Conv2d(4, 1, 3))
+    real, fake = torch.randn(2, 3, 8, 8), torch.randn(2, 3, 8, 8)
+    torch.manual_seed(0)
+    trained = gradient_penalty(critic, real, fake)
+    torch.manual_seed(0)
+    with torch.inference_mode():
+        measured = gradient_penalty(critic, real.clone(), fake.clone())
+    assert measured.item() == pytest.approx(trained.item(), rel=1e-6)
+    assert not measured.requires_grad

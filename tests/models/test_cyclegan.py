@@ -187,3 +187,12 @@ def test_a_run_resumed_on_a_gpu_draws_its_history_from_the_gpu(
     resumed.fit(model, train_dataloaders=fixed_batches(4, 1), ckpt_path=path)
     assert resumed.global_step == 2 * 2 * 4
     assert {image.device.type for image in model.pool_A.images} == {"cuda"}
+
+
+def test_validation_measures_the_gradient_penalty_without_moving_the_random_stream():
+    model = tiny_cyclegan(gan_mode="wgangp").eval()
+    b = batch()
+    state = torch.get_rng_state()
+    with torch.inference_mode():  # as Lightning validates
+        model.validation_step(b, 0)
+    assert torch.equal(torch.get_rng_state(), state)

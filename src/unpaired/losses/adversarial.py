@@ -96,13 +96,22 @@ def gradient_penalty(
     weight: float = 10.0,
 ) -> Tensor:
     """WGAN-GP penalty ``weight * E[(||grad_x D(x)||_2 - 1)^2]`` at random interpolates of real and
-    fake images (Gulrajani et al. 2017), differentiable so it trains the discriminator."""
-    alpha = torch.rand(real.shape[0], 1, 1, 1, device=real.device, dtype=real.dtype)
-    mixed = (alpha * real.detach() + (1 - alpha) * fake.detach()).requires_grad_(True)
-    prediction = discriminator(mixed)
-    outputs = [prediction] if isinstance(prediction, Tensor) else list(prediction)
-    (grad,) = torch.autograd.grad(
-        outputs=[o.sum() for o in outputs], inputs=mixed, create_graph=True
-    )
-    grad_norm = grad.flatten(1).norm(2, dim=1)
-    return weight * ((grad_norm - 1.0) ** 2).mean()
+    fake images (Gulrajani et al. 2017), differentiable so it trains the discriminator.
+
+    The penalty is a gradient, so it is computed with gradients enabled wherever it is called:
+    in validation too, where Lightning runs under inference mode (the interpolates, computed
+    outside it, are ordinary tensors). There it is measured, not trained: no graph is kept for a
+    backward pass.
+    """
+    trains = torch.is_grad_enabled()
+    with torch.inference_mode(False), torch.enable_grad():
+        alpha = torch.rand(real.shape[0], 1, 1, 1, device=real.device, dtype=real.dtype)
+        mixed = (alpha * real.detach() + (1 - alpha) * fake.detach()).requires_grad_(True)
+        prediction = discriminator(mixed)
+        outputs = [prediction] if isinstance(prediction, Tensor) else list(prediction)
+        (grad,) = torch.autograd.grad(
+            outputs=[o.sum() for o in outputs], inputs=mixed, create_graph=trains
+        )
+        grad_norm = grad.flatten(1).norm(2, dim=1)
+        penalty = weight * ((grad_norm - 1.0) ** 2).mean()
+    return penalty if trains else penalty.detach()

@@ -25,6 +25,7 @@ from hydra.utils import instantiate
 from lightning.pytorch.core.optimizer import LightningOptimizer
 from lightning.pytorch.plugins.precision import MixedPrecision, Precision
 from lightning.pytorch.strategies import ParallelStrategy
+from lightning.pytorch.utilities.seed import isolate_rng
 from torch import Tensor
 from torch.nn import Parameter
 from torch.optim import Optimizer
@@ -279,6 +280,12 @@ class GANModule(L.LightningModule, ABC):
         )
 
     def validation_step(self, batch: Batch, batch_idx: int) -> dict[str, Any]:
+        # Validation must not move training's random stream (a gradient penalty draws its
+        # interpolation weights): a resumed run, which validates at other moments, stays exact.
+        with isolate_rng():
+            return self._validation_step(batch)
+
+    def _validation_step(self, batch: Batch) -> dict[str, Any]:
         outputs = self.generate(batch)
         _, g_terms = self.generator_loss(batch, outputs)
         _, d_terms = self.discriminator_loss(batch, outputs)
