@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from pathlib import Path
 
 import lightning as L
 import torch
-from PIL import Image
 from torch import Tensor
 
-from unpaired.data.io import load_image
+from unpaired.data.domains import DomainImages
 from unpaired.evaluation.images import chunks, same_shape_groups, to_uint8
 from unpaired.metrics.fid import frechet_distance, kernel_inception_distance
 from unpaired.metrics.inception import InceptionFeatures
@@ -69,9 +67,7 @@ class ValidationFID(L.Callback):
         if not self._due(trainer):
             return
         dataset = trainer.datamodule.val_dataset
-        domains = {"A": dataset.A.paths, "B": dataset.B.paths}
-        load = trainer.datamodule.val_transform
-        channels = trainer.datamodule.channels
+        domains = {name: dataset.images_of(name) for name in ("A", "B")}
         if self._extractor is None:
             self._extractor = InceptionFeatures(self.inception_weights)
         self._extractor.to(pl_module.device)
@@ -81,13 +77,11 @@ class ValidationFID(L.Callback):
             source, target = direction[0], direction[-1]
             if target not in self._real_features:
                 self._real_features[target] = self._features(
-                    lambda images: images, domains[target], load, channels, pl_module.device
+                    lambda images: images, domains[target], pl_module.device
                 )
             fake = self._features(
                 lambda images, d=direction: pl_module.translate(images, d),
                 domains[source],
-                load,
-                channels,
                 pl_module.device,
             )
             real = self._real_features[target]
@@ -101,16 +95,13 @@ class ValidationFID(L.Callback):
         pl_module.train(was_training)
 
     def _features(
-        self,
-        translate: Callable[[Tensor], Tensor],
-        paths: list[Path],
-        transform: Callable[[Image.Image], Tensor],
-        channels: int,
-        device: torch.device,
+        self, translate: Callable[[Tensor], Tensor], domain: DomainImages, device: torch.device
     ) -> Tensor:
-        """Inception features of the first ``n_images`` of ``paths``, after ``translate``."""
+        """Inception features of the first ``n_images`` of ``domain`` (by file name), after
+        ``translate``."""
         assert self._extractor is not None
-        images = [transform(load_image(path, channels)) for path in sorted(paths)[: self.n_images]]
+        first = sorted(range(len(domain)), key=lambda index: domain.files[index])[: self.n_images]
+        images = [domain.load(index) for index in first]
         features = []
         for chunk in chunks(images, self.batch_size):
             for group in same_shape_groups([image.shape for image in chunk]):

@@ -20,11 +20,12 @@ from torch.utils.data import Dataset
 
 from unpaired.data import synthetic
 from unpaired.data.datamodule import SyntheticDataModule, UnpairedDataModule
+from unpaired.data.domains import DomainImages
 from unpaired.data.folders import image_folder
 from unpaired.data.io import load_image
 from unpaired.data.seeding import ItemSeeds
 from unpaired.data.unaligned import check_direction
-from unpaired.errors import DataError
+from unpaired.errors import ConfigError, DataError
 
 ALIGNED_LAYOUT_HINT = (
     "Expected layout: <root>/train for training and <root>/test for evaluation, each holding "
@@ -59,6 +60,7 @@ class AlignedDataset(Dataset):
         seed: int | None = None,
     ) -> None:
         self.root = Path(root)
+        self.phase = phase
         self.transform = transform
         self.direction = check_direction(direction)
         self.channels = channels
@@ -82,7 +84,31 @@ class AlignedDataset(Dataset):
         with self.seeds.seeded(index):  # the crop and flip depend on (seed, epoch, index) only
             return self._pair(index)
 
+    def images_of(self, domain: str) -> DomainImages:
+        """The ``domain`` halves (``"A"`` or ``"B"``, after ``direction``) of this split's pairs,
+        through its transform; the truth of each is the other half of its pair."""
+        if domain not in ("A", "B"):
+            raise ConfigError(f"aligned data has the domains A and B, not {domain!r}")
+        own, other = (0, 1) if domain == "A" else (1, 0)
+        return DomainImages(
+            domain,
+            self.root / self.phase,
+            self.paths,
+            lambda index: self._pair_images(index)[own],
+            lambda index: self._pair_images(index)[other],
+        )
+
     def _pair(self, index: int) -> dict[str, Any]:
+        path = self.paths[index]
+        A, B = self._pair_images(index)
+        item: dict[str, Any] = {"A": A, "B": B, "A_path": str(path), "B_path": str(path)}
+        if self.has_ground_truth:
+            item["target_B"] = B
+            item["target_A"] = A
+        return item
+
+    def _pair_images(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The A and B images of pair ``index``, transformed with the same random draws."""
         path = self.paths[index]
         left, right = self._halves(path)
         if self.direction == "BtoA":
@@ -90,12 +116,7 @@ class AlignedDataset(Dataset):
         rng_state = torch.get_rng_state()
         A = self._transform(left, path)
         torch.set_rng_state(rng_state)  # the same crop and flip for the other half
-        B = self._transform(right, path)
-        item: dict[str, Any] = {"A": A, "B": B, "A_path": str(path), "B_path": str(path)}
-        if self.has_ground_truth:
-            item["target_B"] = B
-            item["target_A"] = A
-        return item
+        return A, self._transform(right, path)
 
     def _halves(self, path: Path) -> tuple[Image.Image, Image.Image]:
         pair = load_image(path, self.channels)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import torch
 from torch.utils.data import Dataset
 
+from unpaired.data.domains import DomainImages
 from unpaired.data.folders import check_bad_image_policy, image_folder
 from unpaired.data.io import load_image
 from unpaired.data.seeding import ItemSeeds
@@ -123,6 +125,19 @@ class UnalignedDataset(Dataset):
 
     def __len__(self) -> int:
         return max(len(self.A.paths), len(self.B.paths))
+
+    def images_of(self, domain: str) -> DomainImages:
+        """The images of ``domain`` (``"A"`` or ``"B"``, after ``direction``), through this
+        split's transform, with their truths where the split has them."""
+        images = {"A": self.A, "B": self.B}.get(domain)
+        if images is None:
+            raise ConfigError(f"this data set has the domains A and B, not {domain!r}")
+
+        def load(paths: list[Path]) -> Callable[[int], torch.Tensor]:
+            return lambda index: self.transform(load_image(paths[index], self.channels))
+
+        truths = None if images.truths is None else load(images.truths)
+        return DomainImages(domain, images.folder, images.paths, load(images.paths), truths)
 
     def set_epoch(self, epoch: int) -> None:
         """Draw the next epoch's pairings, crops and flips (also in running workers)."""

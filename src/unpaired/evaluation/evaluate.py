@@ -25,8 +25,7 @@ from torchvision.utils import save_image
 
 from unpaired.callbacks.image_grid import image_grid
 from unpaired.data.datamodule import UnpairedDataModule
-from unpaired.data.io import load_image
-from unpaired.data.unaligned import Domain
+from unpaired.data.domains import DomainImages
 from unpaired.evaluation.html import Row, write_html
 from unpaired.evaluation.images import chunks, same_shape_groups, to_uint8
 from unpaired.metrics.fid import KID_SUBSETS, frechet_distance, kernel_inception_distance
@@ -91,26 +90,23 @@ class Evaluation:
         self.grids: dict[str, Tensor] = {}
 
     # ------------------------------------------------------------------------------ images
-    def _load(self, path: Path) -> Tensor:
-        return self.datamodule.val_transform(load_image(path, self.datamodule.channels))
-
     def _folder(self, name: str) -> Path:
         folder = self.images_dir / name
         folder.mkdir(parents=True, exist_ok=True)
         return folder
 
-    def save_real(self, name: str, domain: Domain) -> list[Path]:
+    def save_real(self, domain: DomainImages) -> list[Path]:
         """The transformed test images of one domain as PNG in ``images/real_<name>``."""
-        folder = self._folder(f"real_{name}")
+        folder = self._folder(f"real_{domain.name}")
         saved = []
-        for path in domain.paths:
-            target = folder / f"{path.stem}.png"
-            save_png(self._load(path), target)
+        for index in range(len(domain)):
+            target = folder / f"{domain.stem(index)}.png"
+            save_png(domain.load(index), target)
             saved.append(target)
         return saved
 
     @torch.no_grad()
-    def translate(self, direction: str, domain: Domain) -> Translated:
+    def translate(self, direction: str, domain: DomainImages) -> Translated:
         """Translate every image of ``domain`` in ``direction``; save translations (and
         reconstructions when the model serves the way back) as PNG; measure ground truth."""
         source, target = direction[0], direction[-1]
@@ -121,9 +117,8 @@ class Evaluation:
         folders = {key: self._folder(name) for key, name in names.items()}
         columns: dict[str, list[Path]] = {key: [] for key in names}
         errors: dict[str, list[float]] = {}
-        indices = list(range(len(domain.paths)))
-        for chunk in chunks(indices, self.options.batch_size):
-            images = [self._load(domain.paths[i]) for i in chunk]
+        for chunk in chunks(list(range(len(domain))), self.options.batch_size):
+            images = [domain.load(i) for i in chunk]
             for group in same_shape_groups([image.shape for image in images]):
                 batch = torch.stack([images[i] for i in group]).to(self.device)
                 outputs = {"fake": self.module.translate(batch, direction)}
@@ -131,11 +126,11 @@ class Evaluation:
                     outputs["rec"] = self.module.translate(outputs["fake"], back)
                 for key, output in outputs.items():
                     for index, image in zip(group, output, strict=True):
-                        path = folders[key] / f"{domain.paths[chunk[index]].stem}.png"
+                        path = folders[key] / f"{domain.stem(chunk[index])}.png"
                         save_png(image, path)
                         columns[key].append(path)
-                if domain.truths is not None:
-                    truth = torch.stack([self._load(domain.truths[chunk[i]]) for i in group])
+                if domain.has_truth:
+                    truth = torch.stack([domain.truth(chunk[i]) for i in group])
                     self._measure(outputs["fake"].cpu(), truth, errors)
         return Translated(columns, errors)
 
@@ -162,8 +157,8 @@ class Evaluation:
         self.datamodule.setup("validate")
         dataset = self.datamodule.val_dataset
         assert dataset is not None  # setup built it
-        domains = {"A": dataset.A, "B": dataset.B}
-        real = {name: self.save_real(name, domain) for name, domain in domains.items()}
+        domains = {name: dataset.images_of(name) for name in ("A", "B")}
+        real = {name: self.save_real(domain) for name, domain in domains.items()}
         translated = {
             direction: self.translate(direction, domains[direction[0]])
             for direction in self.module.directions
@@ -176,7 +171,7 @@ class Evaluation:
                 "inputs": str(self.images_dir / f"real_{source}"),
                 "translations": str(output.columns["fake"][0].parent),
                 "reference": str(self.images_dir / f"real_{target}"),
-                "reference_source": str(domains[target].folder),
+                "reference_source": str(domains[target].source),
                 "n_translated": len(output.columns["fake"]),
                 "n_reference": len(real[target]),
             }
