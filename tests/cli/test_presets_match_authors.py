@@ -207,7 +207,9 @@ AUTOENCODER_DATA_256 = {  # "data options": new_size 256, crop_image_height/widt
 AUTOENCODER_TRAINER = {  # trainer.py: dis_a/dis_b.apply(weights_init('gaussian')), N(0, 0.02)
     "model.init_type_D": "normal",
     "model.init_gain": 0.02,
-    "data.flip": True,  # utils.py get_data_loader_folder: RandomHorizontalFlip when training
+}
+AUTOENCODER_LOADER = {  # utils.py get_data_loader_folder: RandomHorizontalFlip when training
+    "data.flip": True,
 }
 
 UNIT_LOSSES = {  # configs/unit_summer2winter_yosemite256_folder.yaml
@@ -303,6 +305,7 @@ CASES = [
         f"{UNIT} trainer.py",
         {**AUTOENCODER_TRAINER, **UNIT_SHARING},
     ),
+    *rows("unit/summer2winter_yosemite256", f"{UNIT} utils.py", AUTOENCODER_LOADER),
     *[
         case
         for values in (
@@ -318,6 +321,7 @@ CASES = [
         )
     ],
     *rows("munit/summer2winter_yosemite256", f"{MUNIT} trainer.py", AUTOENCODER_TRAINER),
+    *rows("munit/summer2winter_yosemite256", f"{MUNIT} utils.py", AUTOENCODER_LOADER),
     # The authors have no horse2zebra config: the preset takes the trainer's default config.
     *[
         case
@@ -330,6 +334,7 @@ CASES = [
         for case in rows("munit/horse2zebra", f"{MUNIT} configs/edges2handbags_folder.yaml", values)
     ],
     *rows("munit/horse2zebra", f"{MUNIT} trainer.py", AUTOENCODER_TRAINER),
+    *rows("munit/horse2zebra", f"{MUNIT} utils.py", AUTOENCODER_LOADER),
     *rows(
         "cyclegan/synthetic",
         f"{CYCLEGAN} options/*.py, models/cycle_gan_model.py",
