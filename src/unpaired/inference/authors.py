@@ -1,9 +1,10 @@
 """The generators published by the CycleGAN/pix2pix (and CUT) authors, in our networks.
 
 Their files (``latest_net_G_A.pth``, ``horse2zebra.pth``, ...) are plain state dicts of their
-``ResnetGenerator`` or ``UnetGenerator``, whose module trees ours mirror (PAPERS.md), so the key
-mapping is the identity: no key is renamed, and loading is strict. What the file does not say is
-the architecture; it is read off the keys and shapes:
+``ResnetGenerator`` or ``UnetGenerator``, whose module trees ours mirror module for module
+(docs/papers.md, "Networks and parameter counts"), so the key mapping is the identity: no key
+is renamed, and loading is strict. What the file does not say is the architecture; it is read
+off the keys and shapes:
 
 - ResNet: ``ngf``/``input_nc`` from the first 7x7 conv, ``output_nc`` from the last one,
   ``n_blocks`` from the ``conv_block`` keys, dropout from where a block's second conv sits

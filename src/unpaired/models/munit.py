@@ -25,8 +25,9 @@ class MUNIT(AutoEncoderGAN):
     reconstruction from an image's own codes + ``recon_s_w`` x L1 between the drawn style and
     the style re-encoded from the translation + ``recon_c_w`` x L1 between the content and the
     content re-encoded from the translation + ``recon_x_cyc_w`` x L1 of the style-augmented
-    cycle (the translation's content decoded with the image's own style; 0 turns it off, as in
-    the authors' configs).
+    cycle (the translation's content decoded with the image's own style; 0 turns it off, as the
+    authors' edges2handbags and edges2shoes configs do; their summer2winter_yosemite256 and
+    synthia2cityscape configs set 10).
 
     Multimodal translation, for a translation tool (``images`` in [-1, 1], ``(N, C, H, W)``;
     ``direction`` ``"AtoB"`` or ``"BtoA"``; wrap calls in ``torch.no_grad()``):
