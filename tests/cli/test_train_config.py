@@ -79,3 +79,9 @@ def test_null_is_accepted_for_a_config_group_and_nothing_else(tmp_path):
         "seed=null",
         "logger=csv",
     ]
+
+
+@pytest.mark.parametrize("override", ["trainer.fast_dev_run=true", "debug=fast_dev_run"])
+def test_a_fast_dev_run_is_asked_for_as_lightning_users_ask(compose_train, override):
+    # Lightning's own flag composes (it was missing from conf/trainer: Hydra refused it)
+    assert compose_train([override]).trainer.fast_dev_run is True

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
+from itertools import islice
 from pathlib import Path
+from typing import Any
 
 import lightning as L
 import torch
@@ -19,15 +22,15 @@ log = logging.getLogger(__name__)
 
 @torch.no_grad()
 def evaluate_ground_truth(
-    pl_module: L.LightningModule, dataloader: torch.utils.data.DataLoader
+    pl_module: L.LightningModule, batches: Iterable[dict[str, Any]]
 ) -> dict[str, float]:
-    """Mean per-image L1/PSNR of the model's translations over a loader whose batches hold the true
+    """Mean per-image L1/PSNR of the model's translations over batches that hold the true
     translations (``target_A``/``target_B``); empty if they hold none."""
     was_training = pl_module.training
     pl_module.eval()
     sums: dict[str, float] = {}
     count = 0
-    for batch in dataloader:
+    for batch in batches:
         batch = {k: v.to(pl_module.device) if torch.is_tensor(v) else v for k, v in batch.items()}
         errors = ground_truth_errors(batch, pl_module.generate(batch))
         for name, values in errors.items():
@@ -37,10 +40,20 @@ def evaluate_ground_truth(
     return {name: total / count for name, total in sorted(sums.items())}
 
 
+def validation_batches(length: int, limit: int | float) -> int:
+    """How many of a validation loader's ``length`` batches Lightning runs under
+    ``trainer.limit_val_batches=limit`` (an int: that many; a float: that share)."""
+    return min(length, limit) if isinstance(limit, int) else int(length * limit)
+
+
 class GroundTruthReport(L.Callback):
     """Measures the translation error against the truth when training starts and when it ends,
     prints both side by side, logs them (``gt_start/*``, ``gt_end/*``) and writes them to
-    ``output`` as JSON. Does nothing on a data set without true translations."""
+    ``output`` as JSON. Does nothing on a data set without true translations.
+
+    It measures the batches validation runs (``trainer.limit_val_batches``; one batch in a
+    ``fast_dev_run``, which checks that things run, in seconds), by default the whole test set.
+    """
 
     def __init__(self, output: str | Path) -> None:
         super().__init__()
@@ -51,8 +64,12 @@ class GroundTruthReport(L.Callback):
         datamodule = trainer.datamodule
         if not trainer.is_global_zero or not getattr(datamodule, "has_ground_truth", False):
             return
-        with isolate_rng():  # a loader draws its seed: training's random stream must not move
-            errors = evaluate_ground_truth(pl_module, datamodule.val_dataloader())
+        loader = datamodule.val_dataloader()
+        batches = validation_batches(len(loader), trainer.limit_val_batches)
+        if batches == 0:
+            return
+        with isolate_rng():  # nothing here may move training's random stream
+            errors = evaluate_ground_truth(pl_module, islice(loader, batches))
         self.report[label] = {"epoch": trainer.current_epoch, **errors}
         for logger in trainer.loggers:
             logger.log_metrics(
