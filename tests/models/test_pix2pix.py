@@ -187,3 +187,37 @@ def test_translate_is_a_to_b_only() -> None:
     assert torch.equal(model.translate(x), model.G(x))
     with pytest.raises(ConfigError, match="one-directional"):
         model.translate(x, "BtoA")
+
+
+@pytest.fixture
+def process_group(tmp_path):
+    """A one-process gloo group, as DDP sets up: synchronised batch norm then tries to sync."""
+    torch.distributed.init_process_group(
+        "gloo", init_method=f"file://{tmp_path / 'rendezvous'}", rank=0, world_size=1
+    )
+    yield
+    torch.distributed.destroy_process_group()
+
+
+def test_paper_inference_normalises_each_image_alone_under_synchronised_batch_norm(
+    process_group,
+) -> None:
+    # trainer.sync_batchnorm (conf/trainer/ddp.yaml) converts the batch norms; at test time each
+    # image must still be normalised by its own statistics, on any device, with no collective
+    plain = tiny_pix2pix().eval()
+    synced = tiny_pix2pix().eval()
+    synced.load_state_dict(plain.state_dict())
+    synced.G = nn.SyncBatchNorm.convert_sync_batchnorm(synced.G)
+    x = batch(n=2)["A"]
+    with torch.no_grad():
+        torch.manual_seed(3)
+        expected = plain.translate(x)
+        torch.manual_seed(3)
+        translated = synced.translate(x)
+    assert torch.equal(translated, expected)
+    assert all(type(m) is not nn.BatchNorm2d for m in synced.G.modules())  # restored
+
+
+def test_ddp_synchronises_batch_norm_where_torch_can() -> None:
+    assert compose_train("trainer=ddp").trainer.sync_batchnorm is True
+    assert compose_train("trainer=ddp_cpu").trainer.sync_batchnorm is False  # GPUs only

@@ -27,16 +27,26 @@ from unpaired.nn import init_weights
 def paper_inference(net: nn.Module) -> Iterator[None]:
     """Run ``net`` as the pix2pix paper does at test time: dropout on, and batch norm normalising
     with the statistics of the batch at hand (not the running averages, which are left as they
-    are). Every module's mode is restored afterwards."""
+    are). Every module's mode is restored afterwards.
+
+    Synchronised batch norm (DDP with ``trainer.sync_batchnorm``) runs as plain batch norm
+    meanwhile: synchronised, it would pool the statistics of every process's test images, and
+    need the processes to translate in lockstep.
+    """
     modes = [(module, module.training) for module in net.modules()]
     batch_norms = [m for m in net.modules() if isinstance(m, _BatchNorm)]
     tracking = [m.track_running_stats for m in batch_norms]
+    synchronised = [m for m in batch_norms if isinstance(m, nn.SyncBatchNorm)]
     net.train()
     for module in batch_norms:
         module.track_running_stats = False  # in training mode: batch statistics, no update
+    for module in synchronised:
+        module.__class__ = nn.BatchNorm2d  # the same state, without the synchronisation
     try:
         yield
     finally:
+        for module in synchronised:
+            module.__class__ = nn.SyncBatchNorm
         for module, track in zip(batch_norms, tracking, strict=True):
             module.track_running_stats = track
         for module, training in modes:
