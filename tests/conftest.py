@@ -36,6 +36,27 @@ from unpaired.utils.checkpoint import SafeCheckpointIO
 SRC_DIR = Path(__file__).resolve().parents[1] / "src"
 
 
+class RunsAShellCommand:
+    """An object whose unpickling would run a shell command: what a hostile file carries."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return os.system, (f"touch {self.marker}",)
+
+
+@pytest.fixture
+def hostile_file(tmp_path: Path) -> tuple[Path, Path]:
+    """(a file carrying code, the marker file its code would create). It has a checkpoint's
+    ``state_dict`` and an authors' generator key beside the code, and an authors' file name."""
+    marker = tmp_path / "pwned"
+    path = tmp_path / "latest_net_G_A.pth"
+    payload = {"model.1.weight": torch.zeros(1), "state_dict": {}, "x": RunsAShellCommand(marker)}
+    torch.save(payload, path)
+    return path, marker
+
+
 @pytest.fixture
 def compose_train() -> Callable[..., DictConfig]:
     """Compose conf/train.yaml with overrides, as the CLI would (without running anything)."""
@@ -146,14 +167,16 @@ class ArchiveServer:
 
     ``files``: path -> bytes. ``cut_after``: path -> number of bytes after which the next
     response for that path is cut off (once), as a dropped connection would. ``ranges``: the
-    Range header of every request (None without one). ``honour_ranges``: False makes it answer
-    every request with the whole file, like servers without Range support.
+    Range header of every request (None without one). ``sent``: the bytes of body sent in
+    answer to every request. ``honour_ranges``: False makes it answer every request with the
+    whole file, like servers without Range support.
     """
 
     url: str = ""
     files: dict[str, bytes] = field(default_factory=dict)
     cut_after: dict[str, int] = field(default_factory=dict)
     ranges: list[str | None] = field(default_factory=list)
+    sent: list[int] = field(default_factory=list)
     honour_ranges: bool = True
 
 
@@ -163,6 +186,7 @@ def _handler(server: ArchiveServer) -> type[BaseHTTPRequestHandler]:
             data = server.files.get(self.path)
             requested = self.headers.get("Range")
             server.ranges.append(requested)
+            server.sent.append(0)
             if data is None:
                 self.send_error(404)
                 return
@@ -183,7 +207,9 @@ def _handler(server: ArchiveServer) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             cut = server.cut_after.pop(self.path, None)
-            self.wfile.write(body if cut is None else body[:cut])
+            body = body if cut is None else body[:cut]
+            self.wfile.write(body)
+            server.sent[-1] = len(body)
             if cut is not None:
                 self.close_connection = True
 

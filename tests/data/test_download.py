@@ -123,6 +123,7 @@ def test_interrupted_download_resumes_with_a_range_request(
 
     download("horse2zebra", tmp_path, mirror=archive_server.url, console=quiet)
     assert archive_server.ranges == [None, f"bytes={half}-"]
+    assert archive_server.sent == [half, len(horse_zip) - half]  # only the missing half again
     _assert_installed(tmp_path / "horse2zebra", horse_zip)
     assert _leftovers(tmp_path) == []
 
@@ -136,6 +137,7 @@ def test_server_without_range_support_restarts_cleanly(
     with pytest.raises(DataError, match="resume"):
         download("horse2zebra", tmp_path, mirror=archive_server.url, console=quiet)
     download("horse2zebra", tmp_path, mirror=archive_server.url, console=quiet)
+    assert archive_server.sent == [100, len(horse_zip)]  # the whole file again, read once
     _assert_installed(tmp_path / "horse2zebra", horse_zip)
 
 
@@ -145,6 +147,7 @@ def test_complete_part_file_is_not_fetched_again(
     archive_server.files[ZIP_PATH] = horse_zip
     (tmp_path / ".horse2zebra.zip.part").write_bytes(horse_zip)  # killed just before the rename
     download("horse2zebra", tmp_path, mirror=archive_server.url, console=quiet)
+    assert sum(archive_server.sent) == 0
     _assert_installed(tmp_path / "horse2zebra", horse_zip)
 
 

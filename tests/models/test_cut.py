@@ -13,6 +13,7 @@ from torch.utils.data import DataLoader
 
 from unpaired.config import config_dir, register_resolvers
 from unpaired.errors import ConfigError
+from unpaired.losses import gradient_penalty
 from unpaired.models import CUT
 from unpaired.nn import Downsample, PatchSampleMLP, Upsample
 
@@ -303,11 +304,20 @@ def test_discriminator_loss_halves_real_plus_fake_with_no_pool() -> None:
     assert not hasattr(model, "pool_B")
 
 
-def test_wgangp_adds_the_gradient_penalty() -> None:
-    model = tiny_cut(gan_mode="wgangp")
+def test_wgangp_adds_the_gradient_penalty_to_the_discriminator_loss() -> None:
+    # the authors' CUT computes D_gp and never adds it: the total must hold it
+    model = tiny_cut(gan_mode="wgangp", lambda_gp=10.0)
     b = batch()
-    _, terms = model.discriminator_loss(b, model.generate(b))
-    assert terms["D_gp"].item() > 0
+    outputs = model.generate(b)
+    torch.manual_seed(1)
+    loss, terms = model.discriminator_loss(b, outputs)
+    fake = outputs["fake_B"].detach()
+    torch.manual_seed(1)  # the same interpolation weights
+    penalty = gradient_penalty(model.D_B, b["B"], fake, 10.0)
+    critic = 0.5 * (-model.D_B(b["B"]).mean() + model.D_B(fake).mean())
+    assert penalty.item() > 0.1
+    assert terms["D_gp"].item() == pytest.approx(penalty.item(), rel=1e-5)
+    assert loss.item() == pytest.approx((critic + penalty).item(), rel=1e-5)
 
 
 def test_a_generator_without_sequential_layers_is_a_config_error() -> None:

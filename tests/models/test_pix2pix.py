@@ -14,6 +14,7 @@ from torch.utils.data import DataLoader
 
 from unpaired.config import config_dir, register_resolvers
 from unpaired.errors import ConfigError
+from unpaired.losses import gradient_penalty
 from unpaired.models import Pix2Pix
 from unpaired.models.pix2pix import paper_inference
 
@@ -221,3 +222,19 @@ def test_paper_inference_normalises_each_image_alone_under_synchronised_batch_no
 def test_ddp_synchronises_batch_norm_where_torch_can() -> None:
     assert compose_train("trainer=ddp").trainer.sync_batchnorm is True
     assert compose_train("trainer=ddp_cpu").trainer.sync_batchnorm is False  # GPUs only
+
+
+def test_wgangp_adds_the_gradient_penalty_on_pairs_to_the_discriminator_loss() -> None:
+    model = tiny_pix2pix(gan_mode="wgangp", lambda_gp=10.0)
+    b = batch()
+    outputs = model.generate(b)
+    torch.manual_seed(1)
+    loss, terms = model.discriminator_loss(b, outputs)
+    fake_AB = torch.cat([b["A"], outputs["fake_B"].detach()], 1)
+    real_AB = torch.cat([b["A"], b["B"]], 1)
+    torch.manual_seed(1)  # the same interpolation weights
+    penalty = gradient_penalty(model.D, real_AB, fake_AB, 10.0)
+    critic = 0.5 * (-model.D(real_AB).mean() + model.D(fake_AB).mean())
+    assert penalty.item() > 0.1
+    assert terms["D_gp"].item() == pytest.approx(penalty.item(), rel=1e-5)
+    assert loss.item() == pytest.approx((critic + penalty).item(), rel=1e-5)
