@@ -96,3 +96,33 @@ class HangAtBatch(L.Callback):
         if (trainer.current_epoch, batch_idx) == (self.epoch, self.batch):
             self.marker.write_text("waiting to be killed")
             time.sleep(3600)
+
+
+class NonFiniteLossOnOneRank(L.Callback):
+    """Makes the generator loss of rank ``rank`` NaN in training batch ``batch`` (its gradients
+    stay finite: the NaN is a constant), so that one process alone sees a non-finite update;
+    writes every rank's count of skipped updates to ``<dirpath>/nonfinite_rank<N>.json``."""
+
+    def __init__(self, rank: int, batch: int, dirpath: str) -> None:
+        self.rank, self.batch, self.dirpath = rank, batch, Path(dirpath)
+
+    def on_train_batch_start(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, batch: Any, batch_idx: int
+    ) -> None:
+        if (trainer.global_rank, batch_idx) != (self.rank, self.batch):
+            return
+        compute = type(pl_module).generator_loss
+
+        def poisoned(*args: Any) -> Any:
+            loss, terms = compute(pl_module, *args)
+            return loss + float("nan"), terms
+
+        pl_module.generator_loss = poisoned
+
+    def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: Any):
+        pl_module.__dict__.pop("generator_loss", None)
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.dirpath.mkdir(parents=True, exist_ok=True)
+        output = self.dirpath / f"nonfinite_rank{trainer.global_rank}.json"
+        output.write_text(json.dumps(int(pl_module.nonfinite_steps)))

@@ -98,3 +98,42 @@ def test_a_multirun_refuses_ddp_that_would_start_its_own_processes(
     result = run_cli("train", args, cwd=tmp_path)
     assert result.returncode != 0
     assert "a multirun (-m) cannot host" in result.stdout + result.stderr
+
+
+def test_when_one_rank_alone_sees_a_nonfinite_loss_both_skip_the_update(
+    tmp_path, tiny_overrides, train_with_probes, save_parameters
+):
+    common = [
+        *tiny_overrides,
+        *QUIET,
+        "trainer=ddp_cpu",
+        "data.batch_size=1",
+        "trainer.limit_train_batches=2",
+    ]
+    poisoned = train_with_probes(
+        [
+            *common,
+            "name=poisoned",
+            *save_parameters(tmp_path / "poisoned"),
+            "+callbacks.nan._target_=probes.NonFiniteLossOnOneRank",
+            "+callbacks.nan.rank=1",
+            "+callbacks.nan.batch=0",
+            f"+callbacks.nan.dirpath={tmp_path / 'poisoned'}",
+        ],
+        tmp_path,
+    )
+    assert poisoned.returncode == 0, poisoned.stderr[-3000:]
+    clean = train_with_probes(
+        [*common, "name=clean", *save_parameters(tmp_path / "clean")], tmp_path
+    )
+    assert clean.returncode == 0, clean.stderr[-3000:]
+
+    counts = [
+        json.loads((tmp_path / "poisoned" / f"nonfinite_rank{r}.json").read_text()) for r in (0, 1)
+    ]
+    assert counts == [1, 1]  # the G update of batch 0, skipped by both
+    rank0, rank1 = (torch.load(tmp_path / "poisoned" / f"rank{r}_end.pt") for r in (0, 1))
+    assert all(torch.equal(value, rank1[name]) for name, value in rank0.items())
+    reference = torch.load(tmp_path / "clean" / "rank0_end.pt")
+    generators = [name for name in rank0 if name.startswith("G_")]
+    assert any(not torch.equal(rank0[name], reference[name]) for name in generators)
