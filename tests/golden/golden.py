@@ -182,4 +182,31 @@ class Fixture:
 
 
 def fixture_paths() -> list[Path]:
-    return sorted(GOLDEN_DIR.glob("*/*.safetensors"))
+    """The fixtures of single networks (all but ``training/``)."""
+    return sorted(p for p in GOLDEN_DIR.glob("*/*.safetensors") if p.parent.name != "training")
+
+
+def weight_checksums(
+    initial: Mapping[str, Tensor], final: Mapping[str, Tensor], seed: int
+) -> Tensor:
+    """Three numbers (float64) that tell a network's weights after training apart: the sum of
+    all final values, the L2 norm of the update (final - initial), and the update projected on
+    a seeded N(0, 1) direction (drawn key by key in sorted key order), which depends on the sign
+    of every weight's update.
+
+    Over the conv and linear weights (entries of two or more dimensions) only. A bias of a conv
+    followed by instance norm has a zero gradient in exact arithmetic (the norm removes it), so
+    its gradient is float rounding, which Adam turns into a step of +-lr whose sign no two
+    implementations share; such biases do not change any output, and other biases are few.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    total, squares, projection = 0.0, 0.0, 0.0
+    for key in sorted(final):
+        if not final[key].is_floating_point() or final[key].dim() < 2:
+            continue
+        update = (final[key] - initial[key]).double()
+        direction = torch.randn(update.shape, generator=generator, dtype=torch.float64)
+        total += float(final[key].double().sum())
+        squares += float((update**2).sum())
+        projection += float((direction * update).sum())
+    return torch.tensor([total, math.sqrt(squares), projection], dtype=torch.float64)

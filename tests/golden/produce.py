@@ -10,15 +10,22 @@ with their own constructor, its state dict is filled by :func:`golden.seeded_wei
 it is run on seeded inputs, and the outputs are written with the key names and shapes of their
 state dict to ``tests/golden/<group>/<case>.safetensors``.
 
+It also writes ``training/cyclegan_steps.safetensors``: their ``CycleGANModel`` (from the
+CycleGAN checkout's ``models/cycle_gan_model.py``) with seeded weights in its four networks,
+trained for 4 steps by ``optimize_parameters`` on seeded images: the losses of every step and
+checksums of each network's weights after the last (``golden.weight_checksums``).
+
 Where the same network exists in two of the authors' repositories (the CycleGAN networks in
 CUT's copy of networks.py with anti-aliasing off; UNIT's networks in MUNIT's networks.py), the
 second copy is run too and must give bit-identical outputs: a check on the checkouts themselves.
+The training steps are run again with CUT's copy of ``CycleGANModel`` in the same way.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import subprocess
 import sys
 from collections.abc import Callable
@@ -28,6 +35,7 @@ from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import torch
+from safetensors.torch import save_file
 from torch import Tensor, nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -41,6 +49,7 @@ from golden import (
     seeded_normal,
     seeded_positions,
     seeded_weights,
+    weight_checksums,
 )
 
 REPOSITORIES = {
@@ -56,19 +65,25 @@ NCE_LAYERS = [0, 4, 8, 12, 16]
 NUM_PATCHES, NETF_NC = 16, 16
 
 
+#: Top-level module names that several checkouts use for different code.
+SHARED_NAMES = ("models", "util", "networks")
+
+
+def forget_shared_modules() -> None:
+    for name in [m for m in sys.modules if m.split(".")[0] in SHARED_NAMES]:
+        del sys.modules[name]
+
+
 def import_from(root: Path, dotted: str) -> ModuleType:
     """Import ``dotted`` (e.g. ``models.networks``) from the checkout ``root``, keeping it apart
-    from same-named modules of the other checkouts (all have ``networks`` or ``models``)."""
-    top = dotted.split(".")[0]
-    for name in [m for m in sys.modules if m == top or m.startswith(top + ".")]:
-        del sys.modules[name]
+    from same-named modules of the other checkouts (``models``, ``util``, ``networks``)."""
+    forget_shared_modules()
     sys.path.insert(0, str(root))
     try:
         return importlib.import_module(dotted)
     finally:
         sys.path.remove(str(root))
-        for name in [m for m in sys.modules if m == top or m.startswith(top + ".")]:
-            del sys.modules[name]
+        forget_shared_modules()
 
 
 def commit_of(root: Path) -> str:
@@ -417,6 +432,130 @@ def produce(case: Case, modules: dict[str, ModuleType], commits: dict[str, str])
     return path
 
 
+# --- the authors' CycleGAN training step ---------------------------------------------------------
+
+TRAIN_STEPS = 4
+#: Their network names; the seeds of their weights.
+NET_SEEDS = {"G_A": 11, "G_B": 12, "D_A": 13, "D_B": 14}
+#: Their loss names (loss_<name> attributes after optimize_parameters).
+LOSS_NAMES = ["G_A", "G_B", "cycle_A", "cycle_B", "idt_A", "idt_B", "D_A", "D_B"]
+CHECKSUM_SEED = 99
+#: The options of ``train.py --model cycle_gan --netG resnet_6blocks --ngf 8 --ndf 8
+#: --batch_size 1 --gan_mode lsgan --pool_size 50 --lambda_identity 0.5`` that the model reads
+#: (the others at their defaults: instance norm, basic PatchGAN, lr 2e-4, beta1 0.5, normal init).
+TRAIN_OPTIONS: dict[str, Any] = {
+    "gpu_ids": [],
+    "isTrain": True,
+    "checkpoints_dir": "./checkpoints",
+    "name": "golden",
+    "preprocess": "resize_and_crop",
+    "direction": "AtoB",
+    "input_nc": 3,
+    "output_nc": 3,
+    "ngf": 8,
+    "ndf": 8,
+    "netG": "resnet_6blocks",
+    "netD": "basic",
+    "n_layers_D": 3,
+    "norm": "instance",
+    "no_dropout": True,
+    "init_type": "normal",
+    "init_gain": 0.02,
+    "gan_mode": "lsgan",
+    "pool_size": 50,
+    "lr": 0.0002,
+    "beta1": 0.5,
+    "lambda_A": 10.0,
+    "lambda_B": 10.0,
+    "lambda_identity": 0.5,
+}
+#: CUT's copy of the model reads its norms, anti-aliasing and apex switch from these.
+CUT_OPTIONS = {
+    "normG": "instance",
+    "normD": "instance",
+    "no_antialias": True,
+    "no_antialias_up": True,
+    "amp": False,
+}
+
+
+def training_images(step: int) -> dict[str, Tensor]:
+    return {
+        "A": seeded_input((1, 3, 32, 32), 100 + step),
+        "B": seeded_input((1, 3, 32, 32), 200 + step),
+        "A_paths": [f"A/{step}.png"],
+        "B_paths": [f"B/{step}.png"],
+    }
+
+
+def train_authors_cyclegan(model_class: type, options: dict[str, Any]) -> dict[str, Any]:
+    """Their model with seeded weights, ``TRAIN_STEPS`` calls of ``optimize_parameters``:
+    the losses of every step, the keys and the checksums of each network's weights."""
+    model = model_class(SimpleNamespace(**options))
+    initial = {}
+    for name, seed in NET_SEEDS.items():
+        net = getattr(model, f"net{name}")
+        state = net.state_dict()
+        shapes = {key: tuple(value.shape) for key, value in state.items()}
+        net.load_state_dict({**state, **seeded_weights(shapes, seed)}, strict=True)
+        initial[name] = {k: v.clone() for k, v in net.state_dict().items()}
+    losses = []
+    for step in range(TRAIN_STEPS):
+        model.set_input(training_images(step))
+        model.optimize_parameters()
+        losses.append(
+            [float(torch.as_tensor(getattr(model, f"loss_{name}")).detach()) for name in LOSS_NAMES]
+        )
+    finals = {name: getattr(model, f"net{name}").state_dict() for name in NET_SEEDS}
+    return {
+        "losses": torch.tensor(losses, dtype=torch.float64),
+        "keys": {
+            name: [[k, list(v.shape)] for k, v in initial[name].items()] for name in NET_SEEDS
+        },
+        "checksums": {
+            name: weight_checksums(initial[name], finals[name], CHECKSUM_SEED) for name in NET_SEEDS
+        },
+    }
+
+
+def produce_training(roots: dict[str, Path], commits: dict[str, str]) -> Path:
+    theirs = import_from(roots["cyclegan"], "models.cycle_gan_model").CycleGANModel
+    result = train_authors_cyclegan(theirs, TRAIN_OPTIONS)
+    cut = import_from(roots["cut"], "models.cycle_gan_model").CycleGANModel
+    again = train_authors_cyclegan(cut, {**TRAIN_OPTIONS, **CUT_OPTIONS})
+    assert again["keys"] == result["keys"], "CUT's copy of CycleGANModel has other keys"
+    assert torch.equal(again["losses"], result["losses"]), "CUT's copy gives other losses"
+    for name, checksum in result["checksums"].items():
+        assert torch.equal(again["checksums"][name], checksum), f"CUT's copy: other {name}"
+    metadata = {
+        "case": "cyclegan_steps",
+        "repository": REPOSITORIES["cyclegan"],
+        "commit": commits["cyclegan"],
+        "call": "models.cycle_gan_model.CycleGANModel(opt); per step: set_input({'A', 'B'}), "
+        "optimize_parameters(); loss_<name> read after each step",
+        "mode": "train",
+        "options": TRAIN_OPTIONS,
+        "steps": TRAIN_STEPS,
+        "net_seeds": NET_SEEDS,
+        "inputs": {
+            f"{domain}{step}": {"shape": [1, 3, 32, 32], "seed": base + step, "kind": "image"}
+            for step in range(TRAIN_STEPS)
+            for domain, base in (("A", 100), ("B", 200))
+        },
+        "loss_names": LOSS_NAMES,
+        "checksum_seed": CHECKSUM_SEED,
+        "keys": result["keys"],
+        "torch": torch.__version__,
+        "same_outputs_in": f"{REPOSITORIES['cut']}@{commits['cut']}",
+    }
+    tensors = {"losses": result["losses"]}
+    tensors |= {f"checksum.{name}": value for name, value in result["checksums"].items()}
+    path = GOLDEN_DIR / "training" / "cyclegan_steps.safetensors"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(path), metadata={"golden": json.dumps(metadata)})
+    return path
+
+
 README = GOLDEN_DIR / "README.md"
 TABLE_START, TABLE_END = "<!-- fixtures: written by produce.py -->", "<!-- /fixtures -->"
 
@@ -470,6 +609,9 @@ def main() -> None:
         if args.only and case.name not in args.only:
             continue
         path = produce(case, modules, commits)
+        print(f"{path.relative_to(GOLDEN_DIR)}: {path.stat().st_size} bytes")
+    if not args.only or "cyclegan_steps" in args.only:
+        path = produce_training(roots, commits)
         print(f"{path.relative_to(GOLDEN_DIR)}: {path.stat().st_size} bytes")
     write_readme_table()
 
