@@ -91,7 +91,7 @@ def test_cut_config_builds_the_authors_networks_and_settings() -> None:
     )
     assert not hp.flip_equivariance and not hp.negatives_from_minibatch
     assert (hp.init_type, hp.init_gain) == ("xavier", 0.02)
-    assert CUT.discriminator_first
+    assert [step.optimizers for step in model.training_steps()] == [("D",), ("G",)]
     assert cfg.trainer.max_epochs == 400
 
 
@@ -140,7 +140,7 @@ def test_heads_exist_before_training_and_the_generator_optimiser_holds_them() ->
 
 
 def test_heads_are_initialised_xavier_with_gain_002() -> None:
-    model = CUT({**TINY_G, "ngf": 64}, TINY_D, ADAM)
+    model = CUT({**TINY_G, "ngf": 64}, TINY_D, optimizer=ADAM)
     linear = model.F.mlp_4[0]  # Linear(256, 256)
     expected_std = 0.02 * (2 / (256 + 256)) ** 0.5
     assert linear.weight.std().item() == pytest.approx(expected_std, rel=0.05)
@@ -323,6 +323,6 @@ def test_wgangp_adds_the_gradient_penalty_to_the_discriminator_loss() -> None:
 def test_a_generator_without_sequential_layers_is_a_config_error() -> None:
     unet = {"_target_": "unpaired.nn.UnetGenerator", "num_downs": 5, "ngf": 4}
     with pytest.raises(ConfigError, match=r"nn\.Sequential"):
-        CUT(unet, TINY_D, ADAM)
+        CUT(unet, TINY_D, optimizer=ADAM)
     with pytest.raises(ConfigError, match="layer"):
         tiny_cut(nce_layers=[0, 4, 99])

@@ -31,7 +31,7 @@ from unpaired.evaluation.images import chunks, same_shape_groups, to_uint8
 from unpaired.metrics.fid import KID_SUBSETS, frechet_distance, kernel_inception_distance
 from unpaired.metrics.ground_truth import per_image_errors, per_image_ssim
 from unpaired.metrics.inception import RESIZE, InceptionFeatures
-from unpaired.models.base import GANModule
+from unpaired.models.base import GenerativeModule
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ class Evaluation:
 
     def __init__(
         self,
-        module: GANModule,
+        module: GenerativeModule,
         datamodule: UnpairedDataModule,
         output_dir: Path,
         options: MetricOptions,

@@ -7,11 +7,11 @@ from pathlib import Path
 import torch
 
 from unpaired.inference.load import build_module
-from unpaired.models.base import GANModule
+from unpaired.models.base import GenerativeModule
 from unpaired.utils.checkpoint import check_compatible, load_checkpoint
 
 
-def load_module(path: str | Path, device: torch.device | str = "cpu") -> GANModule:
+def load_module(path: str | Path, device: torch.device | str = "cpu") -> GenerativeModule:
     """The trained module of checkpoint ``path`` (its class, settings and weights), in eval mode
     on ``device``.
 

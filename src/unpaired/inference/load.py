@@ -40,7 +40,7 @@ from torch import Tensor, nn
 from unpaired.data.padding import crop_padding, pad_to_multiple
 from unpaired.errors import CheckpointError, ConfigError
 from unpaired.inference.authors import is_authors_state_dict, load_authors_generator
-from unpaired.models.base import DIRECTIONS, GANModule
+from unpaired.models.base import DIRECTIONS, GenerativeModule
 from unpaired.utils.checkpoint import MODEL_TARGET_KEY, generator_state_dict, load_checkpoint
 from unpaired.utils.compile import compile_options
 
@@ -115,7 +115,7 @@ def module_translator(
 class DirectionalTranslation(nn.Module):
     """A module's ``translate(images, direction)`` as a plain module, for tracing and export."""
 
-    def __init__(self, module: GANModule, direction: str) -> None:
+    def __init__(self, module: GenerativeModule, direction: str) -> None:
         super().__init__()
         self.module = module
         self.direction = direction
@@ -205,7 +205,7 @@ def load_torch_generator(
     )
 
 
-def build_module(checkpoint: Mapping[str, Any], path: Path) -> GANModule:
+def build_module(checkpoint: Mapping[str, Any], path: Path) -> GenerativeModule:
     """A fresh module of the class and hyperparameters recorded in ``checkpoint``."""
     target = checkpoint.get(MODEL_TARGET_KEY)
     if target is None:
@@ -221,7 +221,7 @@ def build_module(checkpoint: Mapping[str, Any], path: Path) -> GANModule:
             f"{path} was written by model class {target}, which cannot be imported here: "
             "install the version of unpaired that trained it."
         ) from error
-    if not (isinstance(cls, type) and issubclass(cls, GANModule)):
+    if not (isinstance(cls, type) and issubclass(cls, GenerativeModule)):
         raise CheckpointError(f"{path} names {target}, which is not one of our models")
     return cls(**checkpoint.get("hyper_parameters", {}))
 

@@ -10,19 +10,18 @@ conf/model/fastcut.yaml).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from itertools import chain
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
-from hydra.utils import instantiate
-from torch import Tensor
-from torch.nn import Parameter
+from torch import Tensor, nn
 
 from unpaired.errors import ConfigError
-from unpaired.losses import AdversarialLoss, PatchNCELoss, gradient_penalty
-from unpaired.models.base import DIRECTIONS, Batch, GANModule, LossTerms, Outputs
-from unpaired.nn import PatchSampleMLP, init_weights
+from unpaired.losses import PatchNCELoss
+from unpaired.models.base import DIRECTIONS, Batch, LossTerms, OptimizerGroup, TrainingStep
+from unpaired.models.gan import GANModule
+from unpaired.models.outputs import Outputs
+from unpaired.nn import PatchSampleMLP
 from unpaired.nn.features import feature_channels, feature_layers, sequential_features
 
 
@@ -48,9 +47,9 @@ class CUT(GANModule):
     Adam over ``G`` and ``F`` performs exactly the same updates as two with equal settings.
 
     Args:
-        generator, discriminator: Hydra nodes (``_target_`` + arguments). The generator's layers
-            must be an ``nn.Sequential`` named ``model`` (the ResNet generator).
-        gan_mode: ``lsgan`` | ``vanilla`` | ``hinge`` | ``wgangp``.
+        generator, discriminator: Hydra nodes (``_target_`` + arguments) or modules. The
+            generator's layers must be an ``nn.Sequential`` named ``model`` (the ResNet
+            generator).
         lambda_GAN: weight of the adversarial loss.
         lambda_NCE: weight of the PatchNCE loss (CUT 1, FastCUT 10); 0 turns it off.
         nce_idt: identity NCE on ``(real_B, G(real_B))`` (CUT on, FastCUT off).
@@ -61,24 +60,21 @@ class CUT(GANModule):
         negatives_from_minibatch: negatives from every image of the batch (single-image mode);
             False takes them from the same image only, as CUT and FastCUT do.
         flip_equivariance: FastCUT's augmentation (see above).
-        lambda_gp: gradient-penalty weight, used with ``wgangp`` only.
-        init_type, init_gain: initialisation of ``G``, ``D`` and ``F``.
         feature_probe_size: side of the zero image of the dry run that finds the channel counts.
-        gradient_options: ``grad_clip_val``, ``grad_clip_algorithm``,
-            ``accumulate_grad_batches``: see :class:`GANModule`.
+        common: ``gan_mode``, ``lambda_gp`` (:class:`~unpaired.models.gan.GANModule`) and the
+            optimiser, schedule, initialisation (of ``G``, ``D`` and ``F``; the authors':
+            ``xavier``, gain 0.02) and gradient options of
+            :class:`~unpaired.models.base.GenerativeModule`.
     """
 
-    discriminator_first = True
+    generator_networks = ("G", "F")
+    discriminator_networks = ("D_B",)
     directions = ("AtoB",)
 
     def __init__(
         self,
         generator: Mapping[str, Any],
         discriminator: Mapping[str, Any],
-        optimizer: Mapping[str, Any],
-        scheduler: Mapping[str, Any] | None = None,
-        scheduler_interval: str = "epoch",
-        gan_mode: str = "lsgan",
         lambda_GAN: float = 1.0,
         lambda_NCE: float = 1.0,
         nce_idt: bool = True,
@@ -88,31 +84,32 @@ class CUT(GANModule):
         nce_T: float = 0.07,
         negatives_from_minibatch: bool = False,
         flip_equivariance: bool = False,
-        lambda_gp: float = 10.0,
-        init_type: str = "xavier",
-        init_gain: float = 0.02,
         feature_probe_size: int = 64,
-        **gradient_options: Any,
+        **common: Any,
     ) -> None:
-        super().__init__(optimizer, scheduler, scheduler_interval, **gradient_options)
+        super().__init__(**{"init_type": "xavier", **common})
         self.save_hyperparameters()
         if num_patches < 1:
             raise ConfigError(f"model.num_patches={num_patches}; set it to at least 1.")
-        self.G = init_weights(instantiate(generator), init_type, init_gain)
-        self.D_B = init_weights(instantiate(discriminator), init_type, init_gain)
+        self.G = self.network(generator)
+        self.D_B = self.network(discriminator)
         self.nce_layers = list(nce_layers)
-        input_nc = int(generator.get("input_nc", 3))
+        input_nc = _input_channels(self.G)
         channels = feature_channels(self.G, self.nce_layers, input_nc, feature_probe_size)
-        self.F = init_weights(PatchSampleMLP(channels, nc=netF_nc), init_type, init_gain)
-        self.adversarial = AdversarialLoss(gan_mode)
+        self.F = self.network(PatchSampleMLP(channels, nc=netF_nc))
         self.patch_nce = PatchNCELoss(nce_T, negatives_from_minibatch)
 
-    # ---------------------------------------------------------------------------- parameters
-    def generator_parameters(self) -> Iterator[Parameter]:
-        return chain(self.G.parameters(), self.F.parameters())
+    def optimizer_groups(self) -> tuple[OptimizerGroup, ...]:
+        return (
+            OptimizerGroup("G", self.generator_networks),
+            OptimizerGroup("D", self.discriminator_networks),
+        )
 
-    def discriminator_parameters(self) -> Iterator[Parameter]:
-        return self.D_B.parameters()
+    def training_steps(self) -> tuple[TrainingStep, ...]:
+        return (
+            TrainingStep(("D",), self.discriminator_loss),
+            TrainingStep(("G",), self.generator_loss),
+        )
 
     # ------------------------------------------------------------------------------- forward
     def generate(self, batch: Batch) -> Outputs:
@@ -179,15 +176,12 @@ class CUT(GANModule):
         return loss, {"G": loss, **terms}
 
     def discriminator_loss(self, batch: Batch, outputs: Outputs) -> tuple[Tensor, LossTerms]:
-        real_B, fake_B = batch["B"], outputs["fake_B"].detach()
-        terms = {
-            "D_fake": self.adversarial.fake(self.D_B(fake_B)),
-            "D_real": self.adversarial.real(self.D_B(real_B)),
-        }
-        loss = 0.5 * (terms["D_fake"] + terms["D_real"])
-        if self.adversarial.mode == "wgangp":
-            terms["D_gp"] = gradient_penalty(self.D_B, real_B, fake_B, self.hparams.lambda_gp)
-            loss = loss + terms["D_gp"]
+        real, fake, penalty = self.discriminator_terms(self.D_B, batch["B"], outputs["fake_B"])
+        terms = {"D_fake": fake, "D_real": real}
+        loss = 0.5 * (fake + real)
+        if penalty is not None:
+            terms["D_gp"] = penalty
+            loss = loss + penalty
         return loss, {"D": loss, **terms}
 
     def visuals(self, batch: Batch, outputs: Outputs) -> dict[str, Tensor]:
@@ -199,3 +193,8 @@ class CUT(GANModule):
             idt_B = outputs["idt_B"]
             visuals["idt_B"] = torch.flip(idt_B, [3]) if bool(outputs["flipped"]) else idt_B
         return visuals
+
+
+def _input_channels(net: nn.Module) -> int:
+    """The channels ``net`` takes: those of its first convolution."""
+    return next(m for m in net.modules() if isinstance(m, nn.Conv2d)).in_channels

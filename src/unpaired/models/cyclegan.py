@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from itertools import chain
+from collections.abc import Mapping
 from typing import Any
 
 import torch.nn.functional as F
-from hydra.utils import instantiate
 from torch import Tensor, nn
-from torch.nn import Parameter
 
-from unpaired.losses import AdversarialLoss, gradient_penalty
-from unpaired.models.base import DIRECTIONS, Batch, GANModule, LossTerms, Outputs
-from unpaired.nn import init_weights
+from unpaired.models.base import DIRECTIONS, Batch, LossTerms, OptimizerGroup, TrainingStep
+from unpaired.models.gan import GANModule
+from unpaired.models.outputs import Outputs
 from unpaired.utils.image_pool import ImagePool
 
 
@@ -26,51 +23,48 @@ class CycleGAN(GANModule):
     on fakes drawn from a history pool, each discriminator loss halved.
 
     Args:
-        generator, discriminator: Hydra nodes (``_target_`` + arguments); each is built twice.
-        gan_mode: ``lsgan`` | ``vanilla`` | ``hinge`` | ``wgangp``.
+        generator, discriminator: Hydra nodes (``_target_`` + arguments) or modules; each is
+            built twice.
         lambda_A, lambda_B: weights of the cycle losses A→B→A and B→A→B.
         lambda_identity: identity loss weight relative to the cycle weight of the same domain
             (0.5 means an effective weight of 5 with lambda 10); 0 turns it off.
-        lambda_gp: gradient-penalty weight, used with ``wgangp`` only.
         pool_size: images kept in each history pool; 0 disables the pools.
-        init_type, init_gain: weight initialisation of all four networks.
-        gradient_options: ``grad_clip_val``, ``grad_clip_algorithm``,
-            ``accumulate_grad_batches``: see :class:`GANModule`.
+        common: ``gan_mode``, ``lambda_gp`` (:class:`~unpaired.models.gan.GANModule`) and the
+            optimiser, schedule, initialisation and gradient options of
+            :class:`~unpaired.models.base.GenerativeModule`.
     """
+
+    generator_networks = ("G_AB", "G_BA")
+    discriminator_networks = ("D_A", "D_B")
+    fakes_first = False  # the authors' backward_D_basic: D(real), then D(fake)
 
     def __init__(
         self,
         generator: Mapping[str, Any],
         discriminator: Mapping[str, Any],
-        optimizer: Mapping[str, Any],
-        scheduler: Mapping[str, Any] | None = None,
-        scheduler_interval: str = "epoch",
-        gan_mode: str = "lsgan",
         lambda_A: float = 10.0,
         lambda_B: float = 10.0,
         lambda_identity: float = 0.5,
-        lambda_gp: float = 10.0,
         pool_size: int = 50,
-        init_type: str = "normal",
-        init_gain: float = 0.02,
-        **gradient_options: Any,
+        **common: Any,
     ) -> None:
-        super().__init__(optimizer, scheduler, scheduler_interval, **gradient_options)
+        super().__init__(**common)
         self.save_hyperparameters()
-
-        def build(node: Mapping[str, Any]) -> nn.Module:
-            return init_weights(instantiate(node), init_type, init_gain)
-
-        self.G_AB, self.G_BA = build(generator), build(generator)
-        self.D_A, self.D_B = build(discriminator), build(discriminator)
-        self.adversarial = AdversarialLoss(gan_mode)
+        self.G_AB, self.G_BA = self.network(generator), self.network(generator)
+        self.D_A, self.D_B = self.network(discriminator), self.network(discriminator)
         self.pool_A, self.pool_B = ImagePool(pool_size), ImagePool(pool_size)
 
-    def generator_parameters(self) -> Iterator[Parameter]:
-        return chain(self.G_AB.parameters(), self.G_BA.parameters())
+    def optimizer_groups(self) -> tuple[OptimizerGroup, ...]:
+        return (
+            OptimizerGroup("G", self.generator_networks),
+            OptimizerGroup("D", self.discriminator_networks),
+        )
 
-    def discriminator_parameters(self) -> Iterator[Parameter]:
-        return chain(self.D_A.parameters(), self.D_B.parameters())
+    def training_steps(self) -> tuple[TrainingStep, ...]:
+        return (
+            TrainingStep(("G",), self.generator_loss),
+            TrainingStep(("D",), self.discriminator_loss),
+        )
 
     def generate(self, batch: Batch) -> Outputs:
         fake_B = self.G_AB(batch["A"])
@@ -111,12 +105,9 @@ class CycleGAN(GANModule):
         return loss, {"D": loss, **terms}
 
     def _discriminator_term(self, discriminator: nn.Module, real: Tensor, fake: Tensor) -> Tensor:
-        loss = 0.5 * (
-            self.adversarial.real(discriminator(real)) + self.adversarial.fake(discriminator(fake))
-        )
-        if self.adversarial.mode == "wgangp":
-            loss = loss + gradient_penalty(discriminator, real, fake, self.hparams.lambda_gp)
-        return loss
+        real_term, fake_term, penalty = self.discriminator_terms(discriminator, real, fake)
+        loss = 0.5 * (real_term + fake_term)
+        return loss if penalty is None else loss + penalty
 
     def visuals(self, batch: Batch, outputs: Outputs) -> dict[str, Tensor]:
         return {

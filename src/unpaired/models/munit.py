@@ -12,7 +12,8 @@ from torch import Tensor
 
 from unpaired.errors import ConfigError
 from unpaired.models.autoencoder_gan import AutoEncoderGAN
-from unpaired.models.base import Batch, LossTerms, Outputs
+from unpaired.models.base import Batch, LossTerms
+from unpaired.models.outputs import Outputs
 from unpaired.nn.munit import AdaINGenerator
 
 
@@ -58,37 +59,15 @@ class MUNIT(AutoEncoderGAN):
         self,
         generator: Mapping[str, Any],
         discriminator: Mapping[str, Any],
-        optimizer: Mapping[str, Any],
-        scheduler: Mapping[str, Any] | None = None,
-        scheduler_interval: str = "step",
-        max_iterations: int | None = None,
-        gan_mode: str = "lsgan",
-        gan_w: float = 1.0,
         recon_x_w: float = 10.0,
         recon_s_w: float = 1.0,
         recon_c_w: float = 1.0,
         recon_x_cyc_w: float = 0.0,
         num_fixed_styles: int = 3,
         style_seed: int = 0,
-        init_type_G: str = "kaiming",
-        init_type_D: str = "normal",
-        init_gain: float = 0.02,
-        **gradient_options: Any,
+        **common: Any,
     ) -> None:
-        super().__init__(
-            generator,
-            discriminator,
-            optimizer,
-            scheduler,
-            scheduler_interval,
-            max_iterations,
-            gan_mode,
-            gan_w,
-            init_type_G,
-            init_type_D,
-            init_gain,
-            **gradient_options,
-        )
+        super().__init__(generator, discriminator, **common)
         self.save_hyperparameters()
         if num_fixed_styles < 1:
             raise ConfigError(f"model.num_fixed_styles={num_fixed_styles} must be at least 1.")

@@ -10,7 +10,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from unpaired.models.autoencoder_gan import AutoEncoderGAN
-from unpaired.models.base import Batch, LossTerms, Outputs
+from unpaired.models.base import Batch, LossTerms
+from unpaired.models.outputs import Outputs
 from unpaired.nn.unit import VAEGenerator, share_latent_blocks
 
 
@@ -48,36 +49,14 @@ class UNIT(AutoEncoderGAN):
         self,
         generator: Mapping[str, Any],
         discriminator: Mapping[str, Any],
-        optimizer: Mapping[str, Any],
-        scheduler: Mapping[str, Any] | None = None,
-        scheduler_interval: str = "step",
-        max_iterations: int | None = None,
-        gan_mode: str = "lsgan",
-        gan_w: float = 1.0,
         recon_x_w: float = 10.0,
         recon_kl_w: float = 0.01,
         recon_x_cyc_w: float = 10.0,
         recon_kl_cyc_w: float = 0.01,
         n_shared_blocks: int = 0,
-        init_type_G: str = "kaiming",
-        init_type_D: str = "normal",
-        init_gain: float = 0.02,
-        **gradient_options: Any,
+        **common: Any,
     ) -> None:
-        super().__init__(
-            generator,
-            discriminator,
-            optimizer,
-            scheduler,
-            scheduler_interval,
-            max_iterations,
-            gan_mode,
-            gan_w,
-            init_type_G,
-            init_type_D,
-            init_gain,
-            **gradient_options,
-        )
+        super().__init__(generator, discriminator, **common)
         self.save_hyperparameters()
         share_latent_blocks(self.gen_A, self.gen_B, n_shared_blocks)
 
