@@ -68,7 +68,9 @@ class GroundTruthReport(L.Callback):
         batches = validation_batches(len(loader), trainer.limit_val_batches)
         if batches == 0:
             return
-        with isolate_rng():  # nothing here may move training's random stream
+        # the weights the model is evaluated with (its averages, if any); nothing here may move
+        # training's random stream
+        with isolate_rng(), pl_module.averaged_weights():
             errors = evaluate_ground_truth(pl_module, islice(loader, batches))
         self.report[label] = {"epoch": trainer.current_epoch, **errors}
         for logger in trainer.loggers:

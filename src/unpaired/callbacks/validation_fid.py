@@ -73,6 +73,13 @@ class ValidationFID(L.Callback):
         self._extractor.to(pl_module.device)
         was_training = pl_module.training
         pl_module.eval()
+        with pl_module.averaged_weights():  # the weights the model is evaluated with
+            self._measure(trainer, pl_module, domains)
+        pl_module.train(was_training)
+
+    def _measure(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, domains: dict[str, DomainImages]
+    ) -> None:
         for direction in pl_module.directions:
             source, target = direction[0], direction[-1]
             if target not in self._real_features:
@@ -92,7 +99,6 @@ class ValidationFID(L.Callback):
                 values[f"val/kid_{suffix}"] = mean
             pl_module.log_dict(values, rank_zero_only=True)
             log.info("epoch %d: %s", trainer.current_epoch, values)
-        pl_module.train(was_training)
 
     def _features(
         self, translate: Callable[[Tensor], Tensor], domain: DomainImages, device: torch.device

@@ -59,13 +59,14 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         )
     output_dir = Path(cfg.paths.output_dir).absolute()
     checkpoint = Path(cfg.ckpt).expanduser().absolute()
-    module = load_module(checkpoint, resolve_device(cfg.device))
+    module, weights = load_module(checkpoint, resolve_device(cfg.device), cfg.weights)
     datamodule = instantiate(cfg.data)
     options = MetricOptions(**OmegaConf.to_container(cfg.metrics, resolve=True))
     evaluation = Evaluation(module, datamodule, output_dir, options)
     results = {
         "checkpoint": str(checkpoint),
         "model": f"{type(module).__module__}.{type(module).__qualname__}",
+        "weights": weights,  # ema: the averaged weights of a model trained with model.ema
         "data": OmegaConf.to_container(cfg.data, resolve=True),
         **evaluation.run(),
     }

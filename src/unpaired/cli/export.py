@@ -34,6 +34,7 @@ def run(cfg: DictConfig) -> list[Path]:
         direction=cfg.direction,
         generator_overrides=OmegaConf.to_container(cfg.generator),
         example_size=int(cfg.example_size),
+        weights=cfg.weights,
     )
     for path in files:
         log.info("wrote %s", path)

@@ -17,8 +17,8 @@
   inferred arguments. Such a file is one generator: ``direction`` does not apply to it.
 
 Anything else, or a file that does not fit, raises one :class:`~unpaired.errors.CheckpointError`
-naming the file and the fix. Pickled code is never executed. The module's EMA weights would be
-preferred if checkpoints had them; no EMA of generator weights is implemented yet.
+naming the file and the fix. Pickled code is never executed. A model trained with averaged
+weights (``model.ema``) translates with them unless ``weights="raw"`` asks for the trained ones.
 """
 
 from __future__ import annotations
@@ -150,11 +150,14 @@ def load_translator(
     channels_last: bool = False,
     precision: str | int = "32",
     compile: bool | Mapping[str, Any] = False,
+    weights: str = "ema",
 ) -> Translator:
     """The translator in ``direction`` (``AtoB`` | ``BtoA``) stored in ``path``, on ``device``
     (``"auto"``: the GPU if there is one). ``generator_overrides``: generator arguments that
     replace those inferred from the authors' files (ignored for our own files, which say
-    theirs). ``channels_last``, ``precision``, ``compile``: the speed options of
+    theirs). ``weights``: ``ema``, the averaged weights of a model trained with them (else its
+    weights), or ``raw``, the trained ones. ``channels_last``, ``precision``, ``compile``: the
+    speed options of
     :func:`module_translator`; the defaults compute exactly what the module does. TorchScript
     and ONNX files run as they were exported: only the defaults apply to them (channels-last is
     a layout and is ignored). See the module docstring for the formats.
@@ -180,21 +183,26 @@ def load_translator(
     if exported:
         return _torchscript_translator(path, direction, device)
     if path.suffix == ".safetensors":
-        module = load_safetensors(path, direction)
+        module = load_safetensors(path, direction, weights)
     else:
-        module = load_torch_generator(path, direction, generator_overrides)[0]
+        module = load_torch_generator(path, direction, generator_overrides, weights)[0]
     return module_translator(module, device, channels_last, precision, compile)
 
 
 def load_torch_generator(
-    path: Path, direction: str, generator_overrides: Mapping[str, Any] | None = None
+    path: Path,
+    direction: str,
+    generator_overrides: Mapping[str, Any] | None = None,
+    weights: str = "ema",
 ) -> tuple[nn.Module, dict[str, Any] | None]:
     """From a Lightning checkpoint or an authors' state dict: the module translating in
-    ``direction``, and its generator's Hydra node when it is a single generator (authors')."""
+    ``direction`` (with ``weights``, see :func:`load_translator`), and its generator's Hydra
+    node when it is a single generator (authors')."""
     checkpoint = load_checkpoint(path)
     if isinstance(checkpoint, Mapping) and "state_dict" in checkpoint:
         module = build_module(checkpoint, path)
         _load_weights(module, checkpoint["state_dict"], path, strict=True)
+        module.select_weights(weights)
         return DirectionalTranslation(module, direction), None
     if isinstance(checkpoint, Mapping) and is_authors_state_dict(checkpoint):
         return load_authors_generator(checkpoint, path, generator_overrides)
@@ -238,18 +246,18 @@ def _load_weights(
         ) from error
 
 
-def load_safetensors(path: Path, direction: str) -> nn.Module:
+def load_safetensors(path: Path, direction: str, weights: str = "ema") -> nn.Module:
     """The translating module of one of our safetensors files (module docstring)."""
     try:
         with safe_open(path, framework="pt") as file:
             header = file.metadata() or {}
-            weights = {key: file.get_tensor(key) for key in file.keys()}  # noqa: SIM118
+            tensors = {key: file.get_tensor(key) for key in file.keys()}  # noqa: SIM118
     except (SafetensorError, OSError) as error:
         raise CheckpointError(f"{path} is not a readable safetensors file: {error}") from error
     if GENERATOR_KEY in header:
         _check_direction(path, header.get(DIRECTION_KEY), direction)
         generator: nn.Module = instantiate(json.loads(header[GENERATOR_KEY]))
-        _load_weights(generator, weights, path, strict=True)
+        _load_weights(generator, tensors, path, strict=True)
         return generator
     if "hyper_parameters" not in header:
         raise CheckpointError(
@@ -259,13 +267,14 @@ def load_safetensors(path: Path, direction: str) -> nn.Module:
     checkpoint = {**header, "hyper_parameters": json.loads(header["hyper_parameters"])}
     module = build_module(checkpoint, path)
     expected = generator_state_dict(module).keys()
-    if weights.keys() != expected:
+    if tensors.keys() != expected:
         raise CheckpointError(
             f"the generator weights in {path} do not fit {header.get(MODEL_TARGET_KEY)}: "
-            f"{len(expected - weights.keys())} missing, {len(weights.keys() - expected)} "
+            f"{len(expected - tensors.keys())} missing, {len(tensors.keys() - expected)} "
             "unexpected. The file was probably edited or written by another version."
         )
-    _load_weights(module, weights, path, strict=False)
+    _load_weights(module, tensors, path, strict=False)
+    module.select_weights(weights)
     return DirectionalTranslation(module, direction)
 
 

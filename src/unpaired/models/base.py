@@ -30,7 +30,7 @@ precision and under DDP.
 from __future__ import annotations
 
 import logging
-from abc import ABC, abstractmethod
+from abc import ABCMeta, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -48,6 +48,7 @@ from torch.optim import Optimizer
 
 from unpaired.errors import ConfigError
 from unpaired.metrics.ground_truth import ground_truth_errors
+from unpaired.models.ema import WeightAverage
 from unpaired.models.outputs import Outputs
 from unpaired.models.schedules import check_run_length
 from unpaired.models.updates import (
@@ -87,7 +88,21 @@ class TrainingStep:
     loss: LossFunction
 
 
-class GenerativeModule(L.LightningModule, ABC):
+#: The weights a trained model is used with: the averaged ones when it has them, or the raw ones.
+WEIGHTS = ("ema", "raw")
+
+
+class _Method(ABCMeta):
+    """Calls ``_after_init`` once a method's constructor (the outermost ``__init__``) is done:
+    what the base builds from a method's networks needs them built first."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        module = super().__call__(*args, **kwargs)
+        module._after_init()
+        return module
+
+
+class GenerativeModule(L.LightningModule, metaclass=_Method):
     """The base of every method (see the module docstring).
 
     Args (shared by every method; a method's constructor lists only its own):
@@ -106,11 +121,20 @@ class GenerativeModule(L.LightningModule, ABC):
             ``"value"`` (each element to [-grad_clip_val, grad_clip_val]).
         accumulate_grad_batches: update once every this many batches, with the mean of their
             gradients: the update of a batch this many times larger.
+        ema: exponential moving averages of the :attr:`ema_networks`, or None (off): a mapping
+            of ``enabled`` (default true), :class:`~unpaired.models.ema.WeightAverage`'s options
+            (``decay``, ``start_step``, ``buffers``) and ``evaluate`` (default true: validation,
+            its image grids, the ground-truth report and the training-time FID use the
+            averages; false: the raw weights). The averages are updated after every update,
+            saved in checkpoints, and what ``unpaired-translate``, ``-evaluate`` and ``-export``
+            use unless told ``weights=raw``.
     """
 
     #: Child modules holding the generating side (translation networks and what trains with
     #: them): their weights go into the ``.generators.safetensors`` files.
     generator_networks: tuple[str, ...] = ()
+    #: Child modules that get averaged copies when ``ema`` is on (default: the generators).
+    ema_networks: tuple[str, ...] | None = None
     #: The directions :meth:`translate` serves; one-directional methods (CUT, pix2pix): AtoB.
     directions: tuple[str, ...] = DIRECTIONS
 
@@ -125,6 +149,7 @@ class GenerativeModule(L.LightningModule, ABC):
         grad_clip_val: float | None = None,
         grad_clip_algorithm: str = "norm",
         accumulate_grad_batches: int = 1,
+        ema: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__()
         if scheduler_interval not in ("epoch", "step"):
@@ -146,6 +171,9 @@ class GenerativeModule(L.LightningModule, ABC):
         self.grad_clip_val = grad_clip_val
         self.grad_clip_algorithm = grad_clip_algorithm
         self.accumulate_grad_batches = accumulate_grad_batches
+        ema = dict(ema or {"enabled": False})
+        self._ema_options = ema if ema.pop("enabled", True) else None
+        self.ema: WeightAverage | None = None
         # Skipped updates, counted on the device (reading them would wait for it): in all
         # (saved in checkpoints) and in a row (read by NonFiniteGuard between steps).
         self.register_buffer("nonfinite_steps", torch.zeros((), dtype=torch.long))
@@ -175,6 +203,49 @@ class GenerativeModule(L.LightningModule, ABC):
         """Translate a batch of images in [-1, 1] in ``direction`` (``AtoB`` or ``BtoA``)."""
 
     # ------------------------------------------------------------------ building networks
+    def _after_init(self) -> None:
+        """Build the averaged copies of the method's networks (they exist only now)."""
+        if self._ema_options is None:
+            return
+        options = dict(self._ema_options)
+        self.evaluates_averages = bool(options.pop("evaluate", True))
+        names = self.ema_networks if self.ema_networks is not None else self.generator_networks
+        self.ema = WeightAverage({name: getattr(self, name) for name in names}, **options)
+
+    @contextmanager
+    def averaged_weights(self, use: bool | None = None) -> Iterator[None]:
+        """Within the block the averaged networks stand in for the trained ones (by default
+        when the model has averages and evaluates with them; ``use=False``: never)."""
+        if use is None:
+            use = self.ema is not None and self.evaluates_averages
+        if not use or self.ema is None:
+            yield
+            return
+        self._swap_averages()
+        try:
+            yield
+        finally:
+            self._swap_averages()
+
+    def select_weights(self, weights: str) -> str:
+        """For good (a model loaded to translate): ``"ema"`` puts the averaged networks in place
+        of the trained ones when the model has them; ``"raw"`` keeps the trained ones. Returns
+        the weights now in use (``"raw"`` when ``"ema"`` was asked of a model without)."""
+        if weights not in WEIGHTS:
+            raise ConfigError(f"weights={weights!r} is not an option; use ema or raw.")
+        if weights == "raw" or self.ema is None:
+            return "raw"
+        self._swap_averages()
+        self.ema = None  # the trained networks are not used any more
+        return "ema"
+
+    def _swap_averages(self) -> None:
+        assert self.ema is not None
+        for name in self.ema.names:
+            averaged = self.ema.copies._modules[name]
+            self.ema.copies._modules[name] = self._modules[name]
+            self._modules[name] = averaged
+
     def network(
         self, node: Mapping[str, Any] | nn.Module, init_type: str | None = None
     ) -> nn.Module:
@@ -244,8 +315,12 @@ class GenerativeModule(L.LightningModule, ABC):
                 step, [optimizers[name] for name in step.optimizers], batch, outputs, batch_size
             )
         self.log("train/nonfinite_steps", self.nonfinite_steps.float(), batch_size=batch_size)
-        if self._scheduler_interval == "step" and self._ends_accumulation():
-            self._step_schedulers()
+        if self._ends_accumulation():
+            if self.ema is not None:
+                networks = {name: getattr(self, name) for name in self.ema.names}
+                self.ema.update(networks, self.trainer.fit_loop.total_batch_idx)
+            if self._scheduler_interval == "step":
+                self._step_schedulers()
         return {"visuals": self.visuals(batch, outputs)}
 
     def _generate(self, batch: Batch) -> Outputs:
@@ -395,7 +470,7 @@ class GenerativeModule(L.LightningModule, ABC):
     def validation_step(self, batch: Batch, batch_idx: int) -> dict[str, Any]:
         # Validation must not move training's random stream (a gradient penalty draws its
         # interpolation weights): a resumed run, which validates at other moments, stays exact.
-        with isolate_rng():
+        with isolate_rng(), self.averaged_weights():
             return self._validation_step(batch)
 
     def _validation_step(self, batch: Batch) -> dict[str, Any]:

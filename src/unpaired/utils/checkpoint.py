@@ -165,8 +165,11 @@ def _first(items: list[str]) -> str:
 
 def generator_state_dict(module: GenerativeModule) -> dict[str, Tensor]:
     """The weights of the module's generating side (its ``generator_networks``: CycleGAN's
-    ``G_AB`` and ``G_BA``), keyed as in the module."""
+    ``G_AB`` and ``G_BA``) and their averages if it keeps any (``ema.copies.G_AB``, ...), keyed
+    as in the module."""
     networks = {name: getattr(module, name) for name in module.generator_networks}
+    if module.ema is not None:
+        networks.update({f"ema.copies.{name}": net for name, net in module.ema.copies.items()})
     return {
         f"{name}.{key}": value.detach().cpu().contiguous()
         for name, network in networks.items()
