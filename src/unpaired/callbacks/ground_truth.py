@@ -32,10 +32,10 @@ def evaluate_ground_truth(
     count = 0
     for batch in batches:
         batch = {k: v.to(pl_module.device) if torch.is_tensor(v) else v for k, v in batch.items()}
-        errors = ground_truth_errors(batch, pl_module.generate(batch))
+        errors = ground_truth_errors(batch, pl_module.generate(batch), pl_module.translations)
         for name, values in errors.items():
             sums[name] = sums.get(name, 0.0) + float(values.sum())
-        count += batch["A"].shape[0]
+        count += batch[pl_module.domains[0]].shape[0]
     pl_module.train(was_training)
     return {name: total / count for name, total in sorted(sums.items())}
 

@@ -40,7 +40,7 @@ from torch import Tensor, nn
 from unpaired.data.padding import crop_padding, pad_to_multiple
 from unpaired.errors import CheckpointError, ConfigError
 from unpaired.inference.authors import is_authors_state_dict, load_authors_generator
-from unpaired.models.base import DIRECTIONS, GenerativeModule
+from unpaired.models.base import GenerativeModule
 from unpaired.utils.checkpoint import MODEL_TARGET_KEY, generator_state_dict, load_checkpoint
 from unpaired.utils.compile import compile_options
 
@@ -113,12 +113,13 @@ def module_translator(
 
 
 class DirectionalTranslation(nn.Module):
-    """A module's ``translate(images, direction)`` as a plain module, for tracing and export."""
+    """A module's ``translate(images, direction)`` as a plain module, for tracing and export;
+    ``direction`` must be a translation the module makes (``AtoB``, ``cat_to_dog``, ...)."""
 
     def __init__(self, module: GenerativeModule, direction: str) -> None:
         super().__init__()
         self.module = module
-        self.direction = direction
+        self.direction = module.translation(direction)  # checked now, not at the first image
         self.size_multiple = size_multiple(module)
 
     def forward(self, images: Tensor) -> Tensor:
@@ -152,7 +153,8 @@ def load_translator(
     compile: bool | Mapping[str, Any] = False,
     weights: str = "ema",
 ) -> Translator:
-    """The translator in ``direction`` (``AtoB`` | ``BtoA``) stored in ``path``, on ``device``
+    """The translator in ``direction`` (``AtoB``, ``BtoA``, ``cat_to_dog``: a translation the
+    model makes) stored in ``path``, on ``device``
     (``"auto"``: the GPU if there is one). ``generator_overrides``: generator arguments that
     replace those inferred from the authors' files (ignored for our own files, which say
     theirs). ``weights``: ``ema``, the averaged weights of a model trained with them (else its
@@ -165,8 +167,6 @@ def load_translator(
     Raises:
         CheckpointError: missing file, unknown or unsafe format, or weights that do not fit.
     """
-    if direction not in DIRECTIONS:
-        raise CheckpointError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
     path = Path(path).expanduser()
     if not path.is_file():
         raise CheckpointError(f"model file {path} not found: pass ckpt=<existing file>")

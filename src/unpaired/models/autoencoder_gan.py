@@ -15,8 +15,9 @@ from typing import Any
 
 from torch import Tensor, nn
 
+from unpaired.domains import Translation
 from unpaired.errors import ConfigError
-from unpaired.models.base import DIRECTIONS, Batch, LossTerms, OptimizerGroup, TrainingStep
+from unpaired.models.base import Batch, LossTerms, OptimizerGroup, TrainingStep
 from unpaired.models.gan import GANModule
 from unpaired.models.outputs import Outputs
 
@@ -91,12 +92,19 @@ class AutoEncoderGAN(GANModule):
     def generator_loss(self, batch: Batch, outputs: Outputs) -> tuple[Tensor, LossTerms]:
         """The auto-encoders' loss and its named terms."""
 
+    @property
+    def autoencoders(self) -> dict[str, nn.Module]:
+        """Each domain's auto-encoder, by domain name."""
+        a, b = self.domains
+        return {a: self.gen_A, b: self.gen_B}
+
     def discriminator_loss(self, batch: Batch, outputs: Outputs) -> tuple[Tensor, LossTerms]:
+        a, b = self.domains
         terms = {
-            "D_A": self._discriminator_term(self.D_A, batch["A"], outputs["fake_A"]),
-            "D_B": self._discriminator_term(self.D_B, batch["B"], outputs["fake_B"]),
+            f"D_{a}": self._discriminator_term(self.D_A, batch[a], outputs[f"fake_{a}"]),
+            f"D_{b}": self._discriminator_term(self.D_B, batch[b], outputs[f"fake_{b}"]),
         }
-        loss = terms["D_A"] + terms["D_B"]
+        loss = terms[f"D_{a}"] + terms[f"D_{b}"]
         return loss, {"D": loss, **terms}
 
     def _discriminator_term(self, discriminator: nn.Module, real: Tensor, fake: Tensor) -> Tensor:
@@ -105,26 +113,26 @@ class AutoEncoderGAN(GANModule):
 
     def adversarial_terms(self, outputs: Outputs) -> LossTerms:
         """Generator terms: ``G_adv_AB`` (``D_B`` on ``fake_B``) and ``G_adv_BA``."""
+        a, b = self.domains
+        forward, back = self.translations
+        adversarial = self.adversarial.generator
         return {
-            "G_adv_AB": self.gan_w * self.adversarial.generator(self.D_B(outputs["fake_B"])),
-            "G_adv_BA": self.gan_w * self.adversarial.generator(self.D_A(outputs["fake_A"])),
+            f"G_adv_{forward.suffix}": self.gan_w * adversarial(self.D_B(outputs[f"fake_{b}"])),
+            f"G_adv_{back.suffix}": self.gan_w * adversarial(self.D_A(outputs[f"fake_{a}"])),
         }
 
     def visuals(self, batch: Batch, outputs: Outputs) -> dict[str, Tensor]:
         """Each domain's image, its reconstruction from its own code, and its translation."""
+        a, b = self.domains
         return {
-            "real_A": batch["A"],
-            "recon_A": outputs["recon_A"],
-            "fake_B": outputs["fake_B"],
-            "real_B": batch["B"],
-            "recon_B": outputs["recon_B"],
-            "fake_A": outputs["fake_A"],
+            f"real_{a}": batch[a],
+            f"recon_{a}": outputs[f"recon_{a}"],
+            f"fake_{b}": outputs[f"fake_{b}"],
+            f"real_{b}": batch[b],
+            f"recon_{b}": outputs[f"recon_{b}"],
+            f"fake_{a}": outputs[f"fake_{a}"],
         }
 
-    def source_and_target(self, direction: str) -> tuple[nn.Module, nn.Module]:
-        """The auto-encoders to encode with and to decode with for ``direction``."""
-        if direction not in DIRECTIONS:
-            raise ConfigError(
-                f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}."
-            )
-        return (self.gen_A, self.gen_B) if direction == "AtoB" else (self.gen_B, self.gen_A)
+    def source_and_target(self, translation: Translation) -> tuple[nn.Module, nn.Module]:
+        """The auto-encoders to encode with and to decode with for ``translation``."""
+        return self.autoencoders[translation.source], self.autoencoders[translation.target]

@@ -9,8 +9,15 @@ A method (CycleGAN, CUT, a VAE, ...) declares
   beside a generator at 1e-4);
 - the ordered steps of one batch (:class:`TrainingStep`): each a loss to minimise and the
   optimiser groups that take it, any number of them;
+- its domains (named: ``A`` and ``B``, or ``cat``, ``dog``, ... as the data names them) and the
+  translations it makes between them;
 - optionally one shared forward pass per batch (:meth:`GenerativeModule.generate`) whose outputs
   every step's loss reads, the images shown in grids, and how it translates.
+
+Batches hold each domain's images under its name (``batch["A"]``); the true translation of the
+batch's images into domain ``X``, where the data knows it, under ``target_X``. A method's forward
+pass puts its translation of the batch's images into domain ``X`` under ``fake_X``: validation
+measures the one against the other (``val/gt_L1_AB``).
 
 The base alone owns the mechanics every step shares. Under Lightning's manual optimisation it
 makes only the step's networks trainable, computes the loss, backpropagates (scaled under
@@ -38,6 +45,7 @@ from typing import Any
 
 import lightning as L
 import torch
+from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from lightning.pytorch.core.optimizer import LightningOptimizer
 from lightning.pytorch.strategies import ParallelStrategy
@@ -46,7 +54,8 @@ from torch import Tensor, nn
 from torch.nn import Parameter
 from torch.optim import Optimizer
 
-from unpaired.errors import ConfigError
+from unpaired.domains import Translation, pairs, parse_translation
+from unpaired.errors import ConfigError, UnpairedError
 from unpaired.metrics.ground_truth import ground_truth_errors
 from unpaired.models.ema import WeightAverage
 from unpaired.models.outputs import Outputs
@@ -64,8 +73,6 @@ log = logging.getLogger(__name__)
 Batch = Mapping[str, Any]
 LossTerms = dict[str, Tensor]
 LossFunction = Callable[[Batch, Outputs], tuple[Tensor, LossTerms]]
-
-DIRECTIONS = ("AtoB", "BtoA")
 
 
 @dataclass(frozen=True)
@@ -121,6 +128,10 @@ class GenerativeModule(L.LightningModule, metaclass=_Method):
             ``"value"`` (each element to [-grad_clip_val, grad_clip_val]).
         accumulate_grad_batches: update once every this many batches, with the mean of their
             gradients: the update of a batch this many times larger.
+        domains: the names of the domains, in the data's order (default
+            :attr:`default_domains`); as many as :attr:`domain_count` where a method has a
+            fixed number. The configs pass the data's (``model.domains: ${data.domains}``), and
+            a fit checks that the data it is given has them.
         ema: exponential moving averages of the :attr:`ema_networks`, or None (off): a mapping
             of ``enabled`` (default true), :class:`~unpaired.models.ema.WeightAverage`'s options
             (``decay``, ``start_step``, ``buffers``) and ``evaluate`` (default true: validation,
@@ -135,8 +146,10 @@ class GenerativeModule(L.LightningModule, metaclass=_Method):
     generator_networks: tuple[str, ...] = ()
     #: Child modules that get averaged copies when ``ema`` is on (default: the generators).
     ema_networks: tuple[str, ...] | None = None
-    #: The directions :meth:`translate` serves; one-directional methods (CUT, pix2pix): AtoB.
-    directions: tuple[str, ...] = DIRECTIONS
+    #: The domain names when none are given (the authors' two-folder layout: A and B).
+    default_domains: tuple[str, ...] = ("A", "B")
+    #: How many domains the method works with (None: any number).
+    domain_count: int | None = 2
 
     def __init__(
         self,
@@ -150,8 +163,16 @@ class GenerativeModule(L.LightningModule, metaclass=_Method):
         grad_clip_algorithm: str = "norm",
         accumulate_grad_batches: int = 1,
         ema: Mapping[str, Any] | None = None,
+        domains: Sequence[str] | None = None,
     ) -> None:
         super().__init__()
+        self.domains = tuple(domains) if domains is not None else self.default_domains
+        if self.domain_count is not None and len(self.domains) != self.domain_count:
+            raise ConfigError(
+                f"{type(self).__name__} works with {self.domain_count} domain(s), but "
+                f"model.domains={list(self.domains)}: choose {self.domain_count} of the data's "
+                "domains with data.domains=[...]."
+            )
         if scheduler_interval not in ("epoch", "step"):
             raise ValueError(
                 f"model.scheduler_interval must be 'epoch' or 'step', got {scheduler_interval!r}"
@@ -198,9 +219,31 @@ class GenerativeModule(L.LightningModule, metaclass=_Method):
     def visuals(self, batch: Batch, outputs: Outputs) -> dict[str, Tensor]:
         """Images to show side by side in a grid, in column order, values in [-1, 1]."""
 
-    @abstractmethod
-    def translate(self, images: Tensor, direction: str = "AtoB") -> Tensor:
-        """Translate a batch of images in [-1, 1] in ``direction`` (``AtoB`` or ``BtoA``)."""
+    @property
+    def translations(self) -> tuple[Translation, ...]:
+        """The translations the method makes (default: between every two of its domains)."""
+        return pairs(self.domains)
+
+    # ------------------------------------------------------------------- translating
+    def translation(self, direction: str | Translation | None = None) -> Translation:
+        """The translation ``direction`` names (``AtoB``, ``cat_to_dog``, ...; None: the first
+        the method makes).
+
+        Raises:
+            ConfigError: the method makes no such translation (the message lists its own).
+        """
+        if direction is None:
+            if not self.translations:
+                raise ConfigError(f"{type(self).__name__} makes no translations")
+            return self.translations[0]
+        return parse_translation(direction, self.translations)
+
+    def translate(self, images: Tensor, direction: str | Translation | None = None) -> Tensor:
+        """Translate a batch of images in [-1, 1] in ``direction`` (see :meth:`translation`):
+        the method's ``translate_as(images, translation)``, which every method with
+        :attr:`translations` defines, after the direction is checked here."""
+        translation = self.translation(direction)  # first: a method may make none
+        return self.translate_as(images, translation)
 
     # ------------------------------------------------------------------ building networks
     def _after_init(self) -> None:
@@ -251,7 +294,15 @@ class GenerativeModule(L.LightningModule, metaclass=_Method):
     ) -> nn.Module:
         """A network from a Hydra node (``_target_`` + arguments) or a module built in Python,
         initialised with ``init_type`` (default: the model's) and the model's gain."""
-        net = node if isinstance(node, nn.Module) else instantiate(node)
+        if isinstance(node, nn.Module):
+            net = node
+        else:
+            try:
+                net = instantiate(node)
+            except InstantiationException as error:  # our own one-line errors, unwrapped
+                if isinstance(error.__cause__, UnpairedError):
+                    raise error.__cause__ from None
+                raise
         return init_weights(net, init_type or self._init[0], self._init[1])
 
     def networks_of(self, names: Sequence[str]) -> nn.ModuleList:
@@ -299,6 +350,17 @@ class GenerativeModule(L.LightningModule, metaclass=_Method):
             optimizers = [optimizers]
         names = [group.name for group in self.optimizer_groups()]
         return dict(zip(names, optimizers, strict=True))
+
+    def setup(self, stage: str) -> None:
+        """Check that the data has the model's domains (a mismatch fails here, not deep inside
+        a loss)."""
+        data_domains = getattr(self.trainer.datamodule, "domains", None)
+        if data_domains is not None and tuple(data_domains) != self.domains:
+            raise ConfigError(
+                f"{type(self).__name__} was built for the domains {list(self.domains)}, but the "
+                f"data has {list(data_domains)}: set data.domains to the model's (model.domains "
+                "follows data.domains in the configs, unless it was set by hand)."
+            )
 
     def on_fit_start(self) -> None:
         if self._scheduler_interval == "epoch":
@@ -484,7 +546,7 @@ class GenerativeModule(L.LightningModule, metaclass=_Method):
             batch_size=batch_size,
             sync_dist=True,
         )
-        errors = ground_truth_errors(batch, outputs)
+        errors = ground_truth_errors(batch, outputs, self.translations)
         if errors:
             self.log_dict(
                 {f"val/gt_{name}": value.mean() for name, value in errors.items()},

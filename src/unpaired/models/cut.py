@@ -16,9 +16,10 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from unpaired.domains import Translation
 from unpaired.errors import ConfigError
 from unpaired.losses import PatchNCELoss
-from unpaired.models.base import DIRECTIONS, Batch, LossTerms, OptimizerGroup, TrainingStep
+from unpaired.models.base import Batch, LossTerms, OptimizerGroup, TrainingStep
 from unpaired.models.gan import GANModule
 from unpaired.models.outputs import Outputs
 from unpaired.nn import PatchSampleMLP
@@ -69,7 +70,6 @@ class CUT(GANModule):
 
     generator_networks = ("G", "F")
     discriminator_networks = ("D_B",)
-    directions = ("AtoB",)
 
     def __init__(
         self,
@@ -98,6 +98,7 @@ class CUT(GANModule):
         channels = feature_channels(self.G, self.nce_layers, input_nc, feature_probe_size)
         self.F = self.network(PatchSampleMLP(channels, nc=netF_nc))
         self.patch_nce = PatchNCELoss(nce_T, negatives_from_minibatch)
+        self.flipped = False  # whether this batch's forward pass ran on flipped images
 
     def optimizer_groups(self) -> tuple[OptimizerGroup, ...]:
         return (
@@ -111,28 +112,28 @@ class CUT(GANModule):
             TrainingStep(("G",), self.generator_loss),
         )
 
+    @property
+    def translations(self) -> tuple[Translation, ...]:
+        a, b = self.domains
+        return (Translation(a, b),)
+
     # ------------------------------------------------------------------------------- forward
     def generate(self, batch: Batch) -> Outputs:
-        real_A = batch["A"]
-        real = torch.cat([real_A, batch["B"]]) if self.hparams.nce_idt else real_A
-        flipped = self.training and self.hparams.flip_equivariance and bool(torch.rand(()) < 0.5)
-        if flipped:
+        a, b = self.domains
+        real_a = batch[a]
+        real = torch.cat([real_a, batch[b]]) if self.hparams.nce_idt else real_a
+        # decided on the host, where the losses and visuals read it (no device sync)
+        self.flipped = self.training and self.hparams.flip_equivariance and random_flip()
+        if self.flipped:
             real = torch.flip(real, [3])
         fake = self.G(real)
-        n = real_A.shape[0]
-        outputs = {"fake_B": fake[:n], "flipped": torch.tensor(flipped, device=fake.device)}
+        n = real_a.shape[0]
+        outputs = {f"fake_{b}": fake[:n]}
         if self.hparams.nce_idt:
-            outputs["idt_B"] = fake[n:]
+            outputs[f"idt_{b}"] = fake[n:]
         return outputs
 
-    def translate(self, images: Tensor, direction: str = "AtoB") -> Tensor:
-        if direction not in DIRECTIONS:
-            raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
-        if direction != "AtoB":
-            raise ConfigError(
-                f"{type(self).__name__} is one-directional: it has a generator A→B only and "
-                "cannot translate BtoA. Train another model with the domains swapped for B→A."
-            )
+    def translate_as(self, images: Tensor, translation: Translation) -> Tensor:
         return self.G(images)
 
     # -------------------------------------------------------------------------------- losses
@@ -160,23 +161,25 @@ class CUT(GANModule):
 
     def generator_loss(self, batch: Batch, outputs: Outputs) -> tuple[Tensor, LossTerms]:
         hp = self.hparams
-        fake_B = outputs["fake_B"]
+        a, b = self.domains
+        fake_b = outputs[f"fake_{b}"]
+        adversarial_name = f"G_adv_{self.translations[0].suffix}"
         terms: LossTerms = {}
         if hp.lambda_GAN > 0:
-            terms["G_adv_AB"] = self.adversarial.generator(self.D_B(fake_B)) * hp.lambda_GAN
+            terms[adversarial_name] = self.adversarial.generator(self.D_B(fake_b)) * hp.lambda_GAN
         if hp.lambda_NCE > 0:
-            flipped = bool(outputs["flipped"])
-            terms["NCE"] = self.nce_loss(batch["A"], fake_B, flipped)
+            terms["NCE"] = self.nce_loss(batch[a], fake_b, self.flipped)
             if hp.nce_idt:
-                terms["NCE_idt"] = self.nce_loss(batch["B"], outputs["idt_B"], flipped)
-        nce = terms.get("NCE", fake_B.new_zeros(()))
+                terms["NCE_idt"] = self.nce_loss(batch[b], outputs[f"idt_{b}"], self.flipped)
+        nce = terms.get("NCE", fake_b.new_zeros(()))
         if "NCE_idt" in terms:
             nce = 0.5 * (nce + terms["NCE_idt"])
-        loss = terms.get("G_adv_AB", fake_B.new_zeros(())) + nce
+        loss = terms.get(adversarial_name, fake_b.new_zeros(())) + nce
         return loss, {"G": loss, **terms}
 
     def discriminator_loss(self, batch: Batch, outputs: Outputs) -> tuple[Tensor, LossTerms]:
-        real, fake, penalty = self.discriminator_terms(self.D_B, batch["B"], outputs["fake_B"])
+        _, b = self.domains
+        real, fake, penalty = self.discriminator_terms(self.D_B, batch[b], outputs[f"fake_{b}"])
         terms = {"D_fake": fake, "D_real": real}
         loss = 0.5 * (fake + real)
         if penalty is not None:
@@ -185,14 +188,21 @@ class CUT(GANModule):
         return loss, {"D": loss, **terms}
 
     def visuals(self, batch: Batch, outputs: Outputs) -> dict[str, Tensor]:
-        fake_B = outputs["fake_B"]
-        if bool(outputs["flipped"]):  # shown in the orientation of real_A
-            fake_B = torch.flip(fake_B, [3])
-        visuals = {"real_A": batch["A"], "fake_B": fake_B, "real_B": batch["B"]}
-        if "idt_B" in outputs:
-            idt_B = outputs["idt_B"]
-            visuals["idt_B"] = torch.flip(idt_B, [3]) if bool(outputs["flipped"]) else idt_B
+        a, b = self.domains
+
+        def unflipped(images: Tensor) -> Tensor:  # shown in the orientation of the inputs
+            return torch.flip(images, [3]) if self.flipped else images
+
+        visuals = {f"real_{a}": batch[a], f"fake_{b}": unflipped(outputs[f"fake_{b}"])}
+        visuals[f"real_{b}"] = batch[b]
+        if f"idt_{b}" in outputs:
+            visuals[f"idt_{b}"] = unflipped(outputs[f"idt_{b}"])
         return visuals
+
+
+def random_flip() -> bool:
+    """Heads or tails from torch's RNG (the authors draw it with ``np.random``)."""
+    return bool(torch.rand(()) < 0.5)
 
 
 def _input_channels(net: nn.Module) -> int:

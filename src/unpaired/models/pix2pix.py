@@ -15,8 +15,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from unpaired.errors import ConfigError
-from unpaired.models.base import DIRECTIONS, Batch, LossTerms, OptimizerGroup, TrainingStep
+from unpaired.domains import Translation
+from unpaired.models.base import Batch, LossTerms, OptimizerGroup, TrainingStep
 from unpaired.models.gan import GANModule
 from unpaired.models.outputs import Outputs
 
@@ -77,7 +77,6 @@ class Pix2Pix(GANModule):
 
     generator_networks = ("G",)
     discriminator_networks = ("D",)
-    directions = ("AtoB",)
 
     def __init__(
         self,
@@ -104,40 +103,39 @@ class Pix2Pix(GANModule):
             TrainingStep(("G",), self.generator_loss),
         )
 
-    def _translate(self, real_A: Tensor) -> Tensor:
+    @property
+    def translations(self) -> tuple[Translation, ...]:
+        a, b = self.domains
+        return (Translation(a, b),)
+
+    def translate_as(self, images: Tensor, translation: Translation) -> Tensor:
         if self.training or not self.hparams.paper_inference:
-            return self.G(real_A)
+            return self.G(images)
         with paper_inference(self.G):
-            return torch.cat([self.G(image[None]) for image in real_A])
+            return torch.cat([self.G(image[None]) for image in images])
 
     def generate(self, batch: Batch) -> Outputs:
-        return {"fake_B": self._translate(batch["A"])}
-
-    def translate(self, images: Tensor, direction: str = "AtoB") -> Tensor:
-        if direction not in DIRECTIONS:
-            raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
-        if direction != "AtoB":
-            raise ConfigError(
-                "pix2pix is one-directional: it has a generator A→B only and cannot translate "
-                "BtoA. Train another model with data.direction swapped for B→A."
-            )
-        return self._translate(images)
+        a, b = self.domains
+        return {f"fake_{b}": self.translate_as(batch[a], self.translations[0])}
 
     def generator_loss(self, batch: Batch, outputs: Outputs) -> tuple[Tensor, LossTerms]:
-        real_A, real_B, fake_B = batch["A"], batch["B"], outputs["fake_B"]
+        a, b = self.domains
+        real_a, real_b, fake_b = batch[a], batch[b], outputs[f"fake_{b}"]
+        adversarial_name = f"G_adv_{self.translations[0].suffix}"
         terms = {
-            "G_adv_AB": self.adversarial.generator(self.D(torch.cat([real_A, fake_B], 1))),
-            "L1": F.l1_loss(fake_B, real_B) * self.hparams.lambda_L1,
+            adversarial_name: self.adversarial.generator(self.D(torch.cat([real_a, fake_b], 1))),
+            "L1": F.l1_loss(fake_b, real_b) * self.hparams.lambda_L1,
         }
-        loss = terms["G_adv_AB"] + terms["L1"]
+        loss = terms[adversarial_name] + terms["L1"]
         return loss, {"G": loss, **terms}
 
     def discriminator_loss(self, batch: Batch, outputs: Outputs) -> tuple[Tensor, LossTerms]:
-        real_A = batch["A"]
-        fake_AB = torch.cat([real_A, outputs["fake_B"]], 1)
-        real_AB = torch.cat([real_A, batch["B"]], 1)
+        a, b = self.domains
+        real_a = batch[a]
+        fake_ab = torch.cat([real_a, outputs[f"fake_{b}"]], 1)
+        real_ab = torch.cat([real_a, batch[b]], 1)
         # with wgangp the penalty interpolates the two pairs: their condition A is the same
-        real, fake, penalty = self.discriminator_terms(self.D, real_AB, fake_AB)
+        real, fake, penalty = self.discriminator_terms(self.D, real_ab, fake_ab)
         terms = {"D_fake": fake, "D_real": real}
         loss = 0.5 * (fake + real)
         if penalty is not None:
@@ -146,4 +144,5 @@ class Pix2Pix(GANModule):
         return loss, {"D": loss, **terms}
 
     def visuals(self, batch: Batch, outputs: Outputs) -> dict[str, Tensor]:
-        return {"real_A": batch["A"], "fake_B": outputs["fake_B"], "real_B": batch["B"]}
+        a, b = self.domains
+        return {f"real_{a}": batch[a], f"fake_{b}": outputs[f"fake_{b}"], f"real_{b}": batch[b]}
