@@ -1,5 +1,6 @@
 """The manual-optimisation skeleton: order of the updates, which side is frozen, schedulers."""
 
+import io
 from collections.abc import Iterator
 
 import lightning as L
@@ -115,3 +116,18 @@ def test_step_schedulers_advance_after_every_batch():
 def test_unknown_scheduler_interval_is_rejected():
     with pytest.raises(ValueError, match="scheduler_interval"):
         ToyGAN(optimizer=ADAM, scheduler_interval="batch")
+
+
+@pytest.mark.parametrize("name", ["Adam", "RAdam"])
+def test_optimizer_state_holds_plain_values_that_weights_only_loading_accepts(name):
+    # Hydra hands a list argument over as an omegaconf ListConfig: torch < 2.10 kept it as
+    # Adam's betas (RAdam still does), and a checkpoint holding it cannot be loaded weights-only
+    optimizer = {"_target_": f"torch.optim.{name}", "_partial_": True, "betas": [0.5, 0.999]}
+    model = ToyGAN(optimizer=optimizer)
+    for built in model.configure_optimizers()[0]:
+        assert list(built.defaults["betas"]) == [0.5, 0.999]
+        buffer = io.BytesIO()
+        torch.save(built.state_dict(), buffer)
+        buffer.seek(0)
+        loaded = torch.load(buffer, weights_only=True)
+        assert list(loaded["param_groups"][0]["betas"]) == [0.5, 0.999]

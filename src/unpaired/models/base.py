@@ -132,7 +132,9 @@ class GANModule(L.LightningModule, ABC):
         checkpoint[MODEL_TARGET_KEY] = self.target()
 
     def configure_optimizers(self) -> tuple[list[Optimizer], list[dict[str, Any]]]:
-        make_optimizer = instantiate(self._optimizer_config)
+        # plain containers: Hydra would pass betas as an omegaconf ListConfig, which torch < 2.10
+        # keeps in param_groups, and a checkpoint holding it is refused by the weights-only loader
+        make_optimizer = instantiate(self._optimizer_config, _convert_="all")
         optimizers = [
             make_optimizer(self.generator_parameters()),
             make_optimizer(self.discriminator_parameters()),
