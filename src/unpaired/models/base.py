@@ -330,7 +330,9 @@ class GenerativeModule(L.LightningModule, metaclass=_Method):
         checkpoint[MODEL_TARGET_KEY] = self.target()
 
     def configure_optimizers(self) -> tuple[list[Optimizer], list[dict[str, Any]]]:
-        make_optimizer = instantiate(self._optimizer_config)
+        # plain containers: Hydra would pass betas as an omegaconf ListConfig, which torch < 2.10
+        # keeps in param_groups, and a checkpoint holding it is refused by the weights-only loader
+        make_optimizer = instantiate(self._optimizer_config, _convert_="all")
         optimizers = [
             make_optimizer(self.networks_of(group.networks).parameters(), **group.options)
             for group in self.optimizer_groups()

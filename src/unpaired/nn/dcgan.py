@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from torch import Tensor, nn
 
 
@@ -40,7 +42,7 @@ class DCGANDiscriminator(nn.Module):
         widths = [ndf, ndf * 2, ndf * 4, ndf * 8]
         layers: list[nn.Module] = [nn.Conv2d(nc, ndf, 4, 2, 1, bias=False)]
         layers.append(nn.LeakyReLU(0.2, inplace=True))
-        for channels, following in zip(widths, widths[1:], strict=False):
+        for channels, following in itertools.pairwise(widths):
             layers.append(nn.Conv2d(channels, following, 4, 2, 1, bias=False))
             layers += [nn.BatchNorm2d(following), nn.LeakyReLU(0.2, inplace=True)]
         layers.append(nn.Conv2d(widths[-1], 1, 4, 1, 0, bias=False))

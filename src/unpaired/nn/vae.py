@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from torch import Tensor, nn
 
 from unpaired.errors import ConfigError
@@ -56,7 +58,7 @@ class VAEDecoder(nn.Module):
         widths = [ch * 2**level for level in reversed(range(LEVELS))]
         self.project = nn.Linear(latent_dim, widths[0] * self.side * self.side)
         layers: list[nn.Module] = []
-        for channels_in, channels in zip(widths, widths[1:], strict=False):
+        for channels_in, channels in itertools.pairwise(widths):
             layers.append(nn.ConvTranspose2d(channels_in, channels, 4, 2, 1))
             layers += [nn.BatchNorm2d(channels), nn.ReLU(True)]
         layers += [nn.ConvTranspose2d(widths[-1], nc, 4, 2, 1), nn.Tanh()]
