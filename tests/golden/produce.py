@@ -409,32 +409,23 @@ def dcgan_network(kind: str, **sizes: int) -> Build:
 
 def dcgan_cases() -> list[Case]:
     sizes = {"nz": 16, "ngf": 8, "ndf": 8, "nc": 3}
-    cases = []
-    for mode in ("eval", "train"):
-        suffix = "" if mode == "eval" else "_train"
-        cases.append(
-            Case(
-                "dcgan",
-                f"generator{suffix}",
-                "examples",
-                "Generator(ngpu=1) with nz=16, ngf=8, nc=3 (dcgan/main.py)",
-                dcgan_network("Generator", **sizes),
-                {"x": normal((2, 16, 1, 1), 61)},
-                mode=mode,
-            )
+    networks = {  # their class, its size arguments, its input
+        "generator": ("Generator", "nz=16, ngf=8, nc=3", normal((2, 16, 1, 1), 61)),
+        "discriminator": ("Discriminator", "ndf=8, nc=3", image((2, 3, 64, 64), 62)),
+    }
+    return [
+        Case(
+            "dcgan",
+            name + ("" if mode == "eval" else "_train"),
+            "examples",
+            f"{kind}(ngpu=1) with {arguments} (dcgan/main.py)",
+            dcgan_network(kind, **sizes),
+            {"x": made},
+            mode=mode,
         )
-        cases.append(
-            Case(
-                "dcgan",
-                f"discriminator{suffix}",
-                "examples",
-                "Discriminator(ngpu=1) with ndf=8, nc=3 (dcgan/main.py)",
-                dcgan_network("Discriminator", **sizes),
-                {"x": image((2, 3, 64, 64), 62)},
-                mode=mode,
-            )
-        )
-    return cases
+        for mode in ("eval", "train")
+        for name, (kind, arguments, made) in networks.items()
+    ]
 
 
 def all_cases() -> list[Case]:

@@ -9,7 +9,6 @@ from N(0, 0.02). A discriminator's loss is ``gan_w * (real + fake)`` summed over
 
 from __future__ import annotations
 
-from abc import abstractmethod
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,7 +16,7 @@ from torch import Tensor, nn
 
 from unpaired.domains import Translation
 from unpaired.errors import ConfigError
-from unpaired.models.base import Batch, LossTerms, OptimizerGroup, TrainingStep
+from unpaired.models.base import Batch, LossTerms
 from unpaired.models.gan import GANModule
 from unpaired.models.outputs import Outputs
 
@@ -76,21 +75,6 @@ class AutoEncoderGAN(GANModule):
         return generator
 
     # ------------------------------------------------------------------ GenerativeModule
-    def optimizer_groups(self) -> tuple[OptimizerGroup, ...]:
-        return (
-            OptimizerGroup("G", self.generator_networks),
-            OptimizerGroup("D", self.discriminator_networks),
-        )
-
-    def training_steps(self) -> tuple[TrainingStep, ...]:
-        return (
-            TrainingStep(("D",), self.discriminator_loss),
-            TrainingStep(("G",), self.generator_loss),
-        )
-
-    @abstractmethod
-    def generator_loss(self, batch: Batch, outputs: Outputs) -> tuple[Tensor, LossTerms]:
-        """The auto-encoders' loss and its named terms."""
 
     @property
     def autoencoders(self) -> dict[str, nn.Module]:

@@ -19,7 +19,7 @@ from torch import Tensor, nn
 from unpaired.domains import Translation
 from unpaired.errors import ConfigError
 from unpaired.losses import PatchNCELoss
-from unpaired.models.base import Batch, LossTerms, OptimizerGroup, TrainingStep
+from unpaired.models.base import Batch, LossTerms
 from unpaired.models.gan import GANModule
 from unpaired.models.outputs import Outputs
 from unpaired.nn import PatchSampleMLP
@@ -99,18 +99,6 @@ class CUT(GANModule):
         self.F = self.network(PatchSampleMLP(channels, nc=netF_nc))
         self.patch_nce = PatchNCELoss(nce_T, negatives_from_minibatch)
         self.flipped = False  # whether this batch's forward pass ran on flipped images
-
-    def optimizer_groups(self) -> tuple[OptimizerGroup, ...]:
-        return (
-            OptimizerGroup("G", self.generator_networks),
-            OptimizerGroup("D", self.discriminator_networks),
-        )
-
-    def training_steps(self) -> tuple[TrainingStep, ...]:
-        return (
-            TrainingStep(("D",), self.discriminator_loss),
-            TrainingStep(("G",), self.generator_loss),
-        )
 
     @property
     def translations(self) -> tuple[Translation, ...]:

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from unpaired.domains import Translation
-from unpaired.models.base import Batch, LossTerms, OptimizerGroup, TrainingStep
+from unpaired.models.base import Batch, LossTerms
 from unpaired.models.gan import GANModule
 from unpaired.models.outputs import Outputs
 from unpaired.utils.image_pool import ImagePool
@@ -39,6 +39,7 @@ class CycleGAN(GANModule):
     generator_networks = ("G_AB", "G_BA")
     discriminator_networks = ("D_A", "D_B")
     fakes_first = False  # the authors' backward_D_basic: D(real), then D(fake)
+    update_order = ("G", "D")  # the authors' optimize_parameters: G's update, then D's
 
     def __init__(
         self,
@@ -55,18 +56,6 @@ class CycleGAN(GANModule):
         self.G_AB, self.G_BA = self.network(generator), self.network(generator)
         self.D_A, self.D_B = self.network(discriminator), self.network(discriminator)
         self.pool_A, self.pool_B = ImagePool(pool_size), ImagePool(pool_size)
-
-    def optimizer_groups(self) -> tuple[OptimizerGroup, ...]:
-        return (
-            OptimizerGroup("G", self.generator_networks),
-            OptimizerGroup("D", self.discriminator_networks),
-        )
-
-    def training_steps(self) -> tuple[TrainingStep, ...]:
-        return (
-            TrainingStep(("G",), self.generator_loss),
-            TrainingStep(("D",), self.discriminator_loss),
-        )
 
     def generate(self, batch: Batch) -> Outputs:
         a, b = self.domains

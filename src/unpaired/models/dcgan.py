@@ -10,7 +10,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from unpaired.models.base import Batch, LossTerms, OptimizerGroup, TrainingStep
+from unpaired.models.base import Batch, LossTerms
 from unpaired.models.gan import GANModule
 from unpaired.models.outputs import Outputs
 
@@ -57,15 +57,6 @@ class DCGAN(GANModule):
         seeded = torch.Generator().manual_seed(noise_seed)
         fixed = torch.randn(num_fixed_samples, self.G.nz, 1, 1, generator=seeded)
         self.register_buffer("fixed_noise", fixed)
-
-    def optimizer_groups(self) -> tuple[OptimizerGroup, ...]:
-        return (OptimizerGroup("G", ("G",)), OptimizerGroup("D", ("D",)))
-
-    def training_steps(self) -> tuple[TrainingStep, ...]:
-        return (
-            TrainingStep(("D",), self.discriminator_loss),
-            TrainingStep(("G",), self.generator_loss),
-        )
 
     def noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         """``n`` noise vectors ``(n, nz, 1, 1)`` from N(0, I), on the model's device."""

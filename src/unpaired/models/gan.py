@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,7 +11,14 @@ from torch.nn import Parameter
 
 from unpaired.errors import ConfigError
 from unpaired.losses import GAN_MODES, AdversarialLoss, gradient_penalty
-from unpaired.models.base import GenerativeModule
+from unpaired.models.base import (
+    Batch,
+    GenerativeModule,
+    LossTerms,
+    OptimizerGroup,
+    TrainingStep,
+)
+from unpaired.models.outputs import Outputs
 
 
 class GANModule(GenerativeModule):
@@ -31,6 +39,9 @@ class GANModule(GenerativeModule):
     #: authors' order; CycleGAN's is the other). Only batch norm's running statistics, which
     #: two updates change in order, can tell the difference.
     fakes_first: bool = True
+    #: The updates of a batch, by optimiser group: the discriminators' first by default (CUT,
+    #: pix2pix, UNIT, MUNIT, DCGAN); CycleGAN's authors update the generators first.
+    update_order: tuple[str, ...] = ("D", "G")
 
     def __init__(self, gan_mode: str = "lsgan", lambda_gp: float = 10.0, **common: Any) -> None:
         super().__init__(**common)
@@ -41,6 +52,28 @@ class GANModule(GenerativeModule):
             )
         self.adversarial = AdversarialLoss(gan_mode)
         self.lambda_gp = lambda_gp
+
+    def optimizer_groups(self) -> tuple[OptimizerGroup, ...]:
+        """One optimiser for the generator networks (``G``), one for the discriminators
+        (``D``), with the model's optimiser settings."""
+        return (
+            OptimizerGroup("G", self.generator_networks),
+            OptimizerGroup("D", self.discriminator_networks),
+        )
+
+    def training_steps(self) -> tuple[TrainingStep, ...]:
+        """:meth:`discriminator_loss` with ``D`` and :meth:`generator_loss` with ``G``, in
+        :attr:`update_order`."""
+        losses = {"G": self.generator_loss, "D": self.discriminator_loss}
+        return tuple(TrainingStep((name,), losses[name]) for name in self.update_order)
+
+    @abstractmethod
+    def generator_loss(self, batch: Batch, outputs: Outputs) -> tuple[Tensor, LossTerms]:
+        """The loss of the generator side and its named terms."""
+
+    @abstractmethod
+    def discriminator_loss(self, batch: Batch, outputs: Outputs) -> tuple[Tensor, LossTerms]:
+        """The loss of the discriminators and its named terms (fakes detached)."""
 
     def discriminator_parameters(self) -> Iterator[Parameter]:
         """Parameters of the :attr:`discriminator_networks`."""

@@ -16,7 +16,7 @@ from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from unpaired.domains import Translation
-from unpaired.models.base import Batch, LossTerms, OptimizerGroup, TrainingStep
+from unpaired.models.base import Batch, LossTerms
 from unpaired.models.gan import GANModule
 from unpaired.models.outputs import Outputs
 
@@ -90,18 +90,6 @@ class Pix2Pix(GANModule):
         self.save_hyperparameters()
         self.G = self.network(generator)
         self.D = self.network(discriminator)
-
-    def optimizer_groups(self) -> tuple[OptimizerGroup, ...]:
-        return (
-            OptimizerGroup("G", self.generator_networks),
-            OptimizerGroup("D", self.discriminator_networks),
-        )
-
-    def training_steps(self) -> tuple[TrainingStep, ...]:
-        return (
-            TrainingStep(("D",), self.discriminator_loss),
-            TrainingStep(("G",), self.generator_loss),
-        )
 
     @property
     def translations(self) -> tuple[Translation, ...]:
