@@ -404,11 +404,17 @@ class GenerativeModule(L.LightningModule, metaclass=_Method):
         with self._trainable_only(optimizers):
             loss, terms = step.loss(batch, outputs)
             self._backward_and_step(optimizers, loss)
-        self.log_dict(
-            {f"train/{name}": value.detach() for name, value in terms.items()},
-            batch_size=batch_size,
-            sync_dist=True,
-        )
+        for shown in (True, False):  # the totals (named after their groups) in the progress bar
+            self.log_dict(
+                {
+                    f"train/{name}": value.detach()
+                    for name, value in terms.items()
+                    if (name in step.optimizers) == shown
+                },
+                batch_size=batch_size,
+                sync_dist=True,
+                prog_bar=shown,
+            )
 
     @contextmanager
     def _trainable_only(self, optimizers: Sequence[LightningOptimizer]) -> Iterator[None]:
@@ -549,11 +555,16 @@ class GenerativeModule(L.LightningModule, metaclass=_Method):
             sync_dist=True,
         )
         errors = ground_truth_errors(batch, outputs, self.translations)
-        if errors:
+        for shown in (True, False):  # the L1 errors in the progress bar
             self.log_dict(
-                {f"val/gt_{name}": value.mean() for name, value in errors.items()},
+                {
+                    f"val/gt_{name}": value.mean()
+                    for name, value in errors.items()
+                    if name.startswith("L1_") == shown
+                },
                 batch_size=batch_size,
                 sync_dist=True,
+                prog_bar=shown,
             )
         return {"visuals": self.visuals(batch, outputs)}
 
