@@ -201,6 +201,10 @@ class GenerativeModule(L.LightningModule, metaclass=_Method):
         self.register_buffer(
             "consecutive_nonfinite_steps", torch.zeros((), dtype=torch.long), persistent=False
         )
+        # The longest streak since NonFiniteGuard last looked, which it may do every few steps.
+        self.register_buffer(
+            "longest_nonfinite_streak", torch.zeros((), dtype=torch.long), persistent=False
+        )
 
     # ----------------------------------------------------------------- what a method declares
     @abstractmethod
@@ -404,7 +408,10 @@ class GenerativeModule(L.LightningModule, metaclass=_Method):
         with self._trainable_only(optimizers):
             loss, terms = step.loss(batch, outputs)
             self._backward_and_step(optimizers, loss)
-        for shown in (True, False):  # the totals (named after their groups) in the progress bar
+        # The totals (named after their groups) in the progress bar. Per step, each process logs
+        # its own values: an all-reduce per term and step would cost a dozen collectives per
+        # batch under DDP (validation, logged per epoch, averages over the processes).
+        for shown in (True, False):
             self.log_dict(
                 {
                     f"train/{name}": value.detach()
@@ -412,7 +419,6 @@ class GenerativeModule(L.LightningModule, metaclass=_Method):
                     if (name in step.optimizers) == shown
                 },
                 batch_size=batch_size,
-                sync_dist=True,
                 prog_bar=shown,
             )
 
@@ -466,6 +472,11 @@ class GenerativeModule(L.LightningModule, metaclass=_Method):
                     optimizer.step()
         self.nonfinite_steps += skipped
         self.consecutive_nonfinite_steps.add_(skipped).mul_(skipped)
+        torch.maximum(
+            self.longest_nonfinite_streak,
+            self.consecutive_nonfinite_steps,
+            out=self.longest_nonfinite_streak,
+        )
         for optimizer in optimizers:
             optimizer.zero_grad(set_to_none=True)
 
@@ -482,8 +493,12 @@ class GenerativeModule(L.LightningModule, metaclass=_Method):
         """
         checked = () if scales_gradients(self.trainer.precision_plugin) else optimizers
         is_finite = finite(loss, [optimizer.optimizer for optimizer in checked])
-        nonfinite_anywhere = self.trainer.strategy.reduce((~is_finite).float(), reduce_op="sum")
-        return nonfinite_anywhere == 0
+        nonfinite = (~is_finite).float()
+        if self.trainer.world_size > 1 and torch.distributed.is_initialized():
+            # all-reduced directly: Lightning's strategy.reduce puts a barrier before it, which
+            # would hold the host until every process arrives, at every update
+            torch.distributed.all_reduce(nonfinite)
+        return nonfinite == 0
 
     def _ends_accumulation(self) -> bool:
         """Whether the current training batch ends an accumulation window: it is the
@@ -528,12 +543,11 @@ class GenerativeModule(L.LightningModule, metaclass=_Method):
             schedulers = [schedulers]
         for scheduler in schedulers:
             scheduler.step()
-        self.log_dict(
+        self.log_dict(  # the same on every process
             {
                 f"lr/{name}": optimizer.param_groups[0]["lr"]
                 for name, optimizer in self._optimizers_by_name().items()
-            },
-            sync_dist=True,
+            }
         )
 
     # ----------------------------------------------------------------------- validation
