@@ -4,7 +4,7 @@ PYTHON := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 ARGS   ?=
 
-.PHONY: install train test test-slow lint format clean
+.PHONY: install train test test-slow mutate lint format clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -26,6 +26,14 @@ test: $(STAMP)
 
 test-slow: $(STAMP)
 	OMP_NUM_THREADS=1 $(PYTHON) -m pytest -m slow
+
+## Mutation testing of nn/, losses/, models/ and the checkpoint and download code against their
+# fast tests ([tool.mutmut] in pyproject.toml); about N min on a 2-core CPU. Writes
+# mutation-report.md and .json (docs/mutation-testing.md). mutmut resumes where a stopped run
+# left off; `rm -rf mutants` starts afresh.
+mutate: $(STAMP)
+	OMP_NUM_THREADS=1 PYTHONPATH=$(CURDIR)/.ci/mutation $(VENV)/bin/mutmut run --max-children 2 || true
+	$(PYTHON) .ci/mutation/report.py --markdown mutation-report.md --json mutation-report.json
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests
