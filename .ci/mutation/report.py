@@ -8,7 +8,8 @@ equivalent list, the ones a test should kill.
 
 Kill rate = (killed + timeout) / total; "of non-equivalent" leaves out of the total the mutants
 on the equivalent list (survivors that behave as the original does, and the few that mutmut
-cannot test at all, such as code run only while the module is imported). A timeout counts as killed: the tests noticed that the code no longer ends.
+cannot test at all, such as code run only while the module is imported). A timeout counts as
+killed: the tests noticed that the code no longer ends.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from groups import GROUPS, group_of  # noqa: E402
+from groups import GROUPS, group_of
 
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped"}
 STATUS |= {36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout"}
