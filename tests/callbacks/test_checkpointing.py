@@ -1,10 +1,13 @@
 import errno
 import os
+import random
+import types
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import lightning as L
+import numpy as np
 import pytest
 import torch
 
@@ -136,3 +139,29 @@ def test_history_pools_and_rng_round_trip_through_weights_only_loading(
         images, expected = getattr(restored, name).images, getattr(trained, name).images
         assert len(images) == BATCHES
         assert all(torch.equal(a, b) for a, b in zip(images, expected, strict=True))
+
+
+def test_a_resume_keeps_the_best_score_of_the_same_monitor_and_the_random_streams(
+    tmp_path: Path,
+) -> None:
+    # What Lightning does on save and on resume; only the trainer's loggers are consulted.
+    trainer = types.SimpleNamespace(loggers=[])
+    saved = Checkpointing(tmp_path, monitor=MONITOR)
+    saved.best_score, saved.best_epoch = 0.25, 3
+    checkpoint: dict[str, Any] = {}
+    saved.on_save_checkpoint(trainer, None, checkpoint)  # type: ignore[arg-type]
+    expected = (random.random(), np.random.rand(), torch.rand(3))
+    random.random(), np.random.rand(), torch.rand(5)  # the streams move on
+
+    resumed = Checkpointing(tmp_path, monitor=MONITOR)
+    resumed.load_state_dict(saved.state_dict())
+    resumed.on_load_checkpoint(trainer, None, checkpoint)  # type: ignore[arg-type]
+    assert (resumed.best_score, resumed.best_epoch) == (0.25, 3)
+    python, numpy, torch_ = random.random(), np.random.rand(), torch.rand(3)
+    assert (python, numpy) == expected[:2]
+    assert torch.equal(torch_, expected[2])
+
+    # a score of another metric is no best for this one
+    other = Checkpointing(tmp_path, monitor="val/fid")
+    other.load_state_dict(saved.state_dict())
+    assert (other.best_score, other.best_epoch) == (None, None)

@@ -3,10 +3,12 @@
 ``archive_server`` and ``archives`` (tests/conftest.py) serve and build the archives.
 """
 
+import gzip
 import hashlib
 import io
 import json
 import re
+import tarfile
 import types
 import zipfile
 from pathlib import Path
@@ -216,7 +218,7 @@ def test_malicious_archives_are_refused(
     build = archives.zip if kind == "zip" else archives.tar_gz
     archive.write_bytes(build(members, links) if links else build(members))
     root = tmp_path / "deep" / "data"
-    with pytest.raises(UnsafeArchiveError, match=f"refusing to extract .*{problem}"):
+    with pytest.raises(UnsafeArchiveError, match=f"refusing to extract .*evil.{kind}.*{problem}"):
         install_from_file(archive, "set", root, console=quiet)
     assert list(root.iterdir()) == []  # nothing installed, no staging folder left
     assert not any(path.name == "evil.txt" for path in tmp_path.rglob("*"))
@@ -230,6 +232,35 @@ def test_zip_with_a_symbolic_link_is_refused(tmp_path: Path, quiet: Console) -> 
         zipped.writestr(link, "/etc/passwd")
     with pytest.raises(UnsafeArchiveError, match="is a link"):
         install_from_file(archive, "set", tmp_path / "data", console=quiet)
+
+
+def test_tar_with_a_device_or_pipe_is_refused(tmp_path: Path, quiet: Console) -> None:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        folder = tarfile.TarInfo("set")
+        folder.type = tarfile.DIRTYPE
+        tar.addfile(folder)
+        pipe = tarfile.TarInfo("set/pipe")
+        pipe.type = tarfile.FIFOTYPE
+        tar.addfile(pipe)
+    archive = tmp_path / "pipe.tar.gz"
+    archive.write_bytes(buffer.getvalue())
+    with pytest.raises(UnsafeArchiveError, match="'set/pipe' is a special file"):
+        install_from_file(archive, "set", tmp_path / "data", console=quiet)
+    assert list((tmp_path / "data").iterdir()) == []
+
+
+def test_damaged_gzip_is_not_taken_for_a_tar(tmp_path: Path, quiet: Console) -> None:
+    archive = tmp_path / "set.tar.gz"
+    archive.write_bytes(gzip.compress(b"x" * 5000)[:10] + bytes(40))  # gzip header, then zeros
+    with pytest.raises(CorruptArchiveError, match="neither a zip nor a tar archive"):
+        install_from_file(archive, "set", tmp_path / "data", console=quiet)
+
+
+def test_from_file_names_an_archive_that_is_not_there(tmp_path: Path, quiet: Console) -> None:
+    missing = tmp_path / "downloads" / "horse2zebra.zip"
+    with pytest.raises(DataError, match=f"archive {re.escape(str(missing))} not found"):
+        install_from_file(missing, "horse2zebra", tmp_path / "data", console=quiet)
 
 
 def test_offline_error_points_to_from_file(tmp_path: Path, quiet: Console) -> None:
@@ -282,7 +313,7 @@ def test_from_file_takes_a_set_of_your_own_without_a_top_folder(
     assert (target / "trainA" / "a.png").read_bytes() == b"1"
 
 
-@pytest.mark.parametrize("name", ["../up", ".hidden", "a/b", ""])
+@pytest.mark.parametrize("name", ["../up", ".hidden", "a/b", "a\\b", ""])
 def test_from_file_refuses_names_that_are_not_folders(tmp_path: Path, name: str) -> None:
     with pytest.raises(DataError, match="not a data set name"):
         install_from_file(tmp_path / "x.zip", name, tmp_path)

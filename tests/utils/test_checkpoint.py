@@ -2,6 +2,7 @@ import errno
 import json
 import logging
 import os
+import pickle
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,25 @@ def test_a_checkpoint_carrying_code_is_refused_without_running_it(
     with pytest.raises(CheckpointError, match=r"refusing to load .*latest_net_G_A.pth.*system"):
         load_checkpoint(path)
     assert not marker.exists()
+
+
+def test_the_refusal_names_what_the_file_holds(tmp_path: Path) -> None:
+    # a class the weights-only loader does not allow: named, so the user knows what it holds
+    named = tmp_path / "slice.ckpt"
+    torch.save({"state_dict": {}, "s": slice(1, 2)}, named)
+    with pytest.raises(CheckpointError, match=r"it holds a reference to slice, which"):
+        load_checkpoint(named)
+    # a pickle the weights-only loader cannot read at all (a set, protocol 4): no name to give
+    unnamed = tmp_path / "set.ckpt"
+    unnamed.write_bytes(pickle.dumps({1, 2}, protocol=4))
+    with pytest.raises(CheckpointError, match=r"it holds objects other than tensors, which"):
+        load_checkpoint(unnamed)
+
+
+def test_safe_io_loads_onto_the_cpu_when_no_device_is_given(tmp_path: Path) -> None:
+    io = SafeCheckpointIO()
+    io.save_checkpoint({"w": torch.arange(3.0)}, tmp_path / "last.ckpt")
+    assert io.load_checkpoint(tmp_path / "last.ckpt")["w"].device == torch.device("cpu")
 
 
 def test_a_truncated_or_missing_checkpoint_is_reported(tmp_path: Path) -> None:
