@@ -187,3 +187,8 @@ def test_mlp_has_no_activation_after_its_last_layer() -> None:
     assert isinstance(mlp.model[-1], nn.Linear)
     assert sum(isinstance(m, nn.ReLU) for m in mlp.modules()) == 2
     assert mlp(torch.randn(2, 4, 1, 1)).shape == (2, 10)  # flattens (N, C, 1, 1) codes
+
+
+def test_forward_reconstructs_an_image_from_its_own_codes(generator: AdaINGenerator) -> None:
+    images = torch.randn(2, 3, 16, 16)
+    torch.testing.assert_close(generator(images), generator.decode(*generator.encode(images)))
