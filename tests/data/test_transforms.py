@@ -40,9 +40,12 @@ def test_output_shape_and_range(
     transform = build_transform(preprocess, load, crop, flip=True, train=train)
     out = transform(_random_image(50, 30))
     assert out.dtype == torch.float32
+    if preprocess == "scale_width" and not train:  # the width goes to crop, not load, at test
+        shape = (max(crop, int(crop * 30 / 50)), crop)
     assert tuple(out.shape) == (3, *shape)
     assert out.min() >= -1 and out.max() <= 1
-    assert out.min() < -0.9 and out.max() > 0.9  # the full range is used, not [0, 1]
+    if train:  # (evaluation shrinks scale_width's noise image further, averaging the extremes)
+        assert out.min() < -0.9 and out.max() > 0.9  # the full range is used, not [0, 1]
 
 
 def test_every_option_is_covered() -> None:
@@ -57,8 +60,16 @@ def test_none_gives_multiples_of_4(size: tuple[int, int]) -> None:
 
 
 def test_scale_width_keeps_aspect_of_portrait_image() -> None:
-    out = build_transform("scale_width", 20, 8, flip=False, train=False)(_random_image(40, 100))
+    out = build_transform("scale_width", 20, 8, flip=False, train=True)(_random_image(40, 100))
     assert tuple(out.shape) == (3, 50, 20)
+
+
+def test_test_images_are_resized_to_the_crop_and_kept_whole_as_the_authors_test() -> None:
+    # the authors' test options set load_size to crop_size: no border is cut off at test time
+    image = _random_image(64, 64)
+    evaluation = build_transform("resize_and_crop", 72, 32, flip=False, train=False)
+    whole = build_transform("resize_and_crop", 32, 32, flip=False, train=True)
+    assert torch.equal(evaluation(image), whole(image))
 
 
 def test_grayscale_output_has_one_channel() -> None:

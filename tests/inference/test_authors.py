@@ -1,9 +1,18 @@
-"""The authors' published generator files load into our networks, by key, strictly."""
+"""The authors' published generator files load into our networks, by key, strictly, and
+translate as the authors' networks do.
+
+The authors' state dicts here are those of the golden fixtures (tests/golden/README.md): their
+own key names and shapes, the seeded weights; the translation of the fixture's input must be the
+output their network computed. The hand-written U-Net layout below serves the tests of what the
+loader cannot see (a depth no preset uses, dropout).
+"""
 
 from __future__ import annotations
 
+import importlib.util
 from collections import OrderedDict
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -17,46 +26,24 @@ from unpaired.nn import ResnetGenerator, UnetGenerator
 NGF = 4
 
 
+def _load_golden() -> Any:
+    path = Path(__file__).parents[1] / "golden" / "golden.py"
+    spec = importlib.util.spec_from_file_location("golden_fixtures", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+golden = _load_golden()
+GOLDEN = {f"{p.parent.name}/{p.stem}": p for p in golden.fixture_paths()}
+
+
 def conv(key: str, out_nc: int, in_nc: int, k: int, bias: bool = True) -> dict[str, tuple]:
     shapes = {f"{key}.weight": (out_nc, in_nc, k, k)}
     if bias:
         shapes[f"{key}.bias"] = (out_nc,)
     return shapes
-
-
-def batch_norm(key: str, nc: int, counter: bool = True) -> dict[str, tuple]:
-    names = ["weight", "bias", "running_mean", "running_var"]
-    shapes = {f"{key}.{name}": (nc,) for name in names}
-    if counter:
-        shapes[f"{key}.num_batches_tracked"] = ()
-    return shapes
-
-
-def authors_resnet_keys(dropout: bool, batch: bool = False, counter: bool = True) -> dict:
-    """Key -> shape of the authors' ResnetGenerator(3, 3, ngf=4, n_blocks=2), written out from
-    their networks.py: [pad, conv7, norm, relu, (conv, norm, relu) x 2, blocks, (convT, norm,
-    relu) x 2, pad, conv7, tanh]; a block is [pad, conv, norm, relu, (dropout), pad, conv, norm]."""
-    bias = not batch
-    keys = {**conv("model.1", NGF, 3, 7, bias)}
-    norms = {"model.2": NGF, "model.5": 2 * NGF, "model.8": 4 * NGF}
-    keys |= conv("model.4", 2 * NGF, NGF, 3, bias) | conv("model.7", 4 * NGF, 2 * NGF, 3, bias)
-    second = 6 if dropout else 5
-    for block in (10, 11):
-        prefix = f"model.{block}.conv_block"
-        keys |= conv(f"{prefix}.1", 4 * NGF, 4 * NGF, 3, bias)
-        keys |= conv(f"{prefix}.{second}", 4 * NGF, 4 * NGF, 3, bias)
-        norms |= {f"{prefix}.2": 4 * NGF, f"{prefix}.{second + 1}": 4 * NGF}
-    # transposed convs: weight is in x out x k x k
-    keys["model.12.weight"] = (4 * NGF, 2 * NGF, 3, 3)
-    keys["model.15.weight"] = (2 * NGF, NGF, 3, 3)
-    if bias:
-        keys["model.12.bias"], keys["model.15.bias"] = (2 * NGF,), (NGF,)
-    norms |= {"model.13": 2 * NGF, "model.16": NGF}
-    keys |= conv("model.19", 3, NGF, 7)
-    if batch:
-        for key, nc in norms.items():
-            keys |= batch_norm(key, nc, counter)
-    return keys
 
 
 def authors_unet_keys(num_downs: int = 5) -> dict:
@@ -98,47 +85,82 @@ def save(state: OrderedDict, path: Path) -> Path:
     return path
 
 
-def check_loads_into(path: Path, reference: nn.Module, state: dict) -> nn.Module:
-    """The file loads, strictly, into a generator equal to ``reference`` loaded by hand."""
+def golden_file(fixture: Any, path: Path, prefix: str = "") -> tuple[Path, OrderedDict]:
+    """The authors' state dict of a golden fixture (their keys, in their order, the seeded
+    weights and their fixed buffers) saved as their ``save_networks`` would, as ``path``."""
+    weights = fixture.weights()
+    state = OrderedDict((prefix + key, weights[key]) for key in fixture.keys)
+    return save(state, path), state
+
+
+def check_translates_like_the_authors(path: Path, fixture: Any) -> nn.Module:
+    """``path`` loads through our loader into a generator whose translation of the fixture's
+    input is the authors' output; the returned module is the loaded generator."""
     translator = load_translator(path)
-    loaded = translator.module
-    assert type(loaded) is type(reference)
-    assert loaded.state_dict().keys() == reference.state_dict().keys()
-    reference.load_state_dict(state, strict=True)
-    reference.eval()
-    images = torch.rand(2, 3, 13, 19) * 2 - 1  # odd sizes: padded and cropped back
-    with torch.no_grad():
-        expected = run_padded(reference, images)
-    translated = translator(images)
-    assert translated.shape == images.shape
-    torch.testing.assert_close(translated, expected, rtol=0, atol=0)
-    for key, value in state.items():
-        assert torch.equal(loaded.state_dict()[key.removeprefix("module.")], value), key
-    return loaded
+    fixture.check("out", translator(fixture.inputs()["x"]))
+    return translator.module
 
 
-@pytest.mark.parametrize("dropout", [False, True])
-def test_resnet_file_loads_with_or_without_dropout(tmp_path: Path, dropout: bool) -> None:
-    state = state_dict_of(authors_resnet_keys(dropout))
-    path = save(state, tmp_path / "latest_net_G_A.pth")
-    reference = ResnetGenerator(ngf=NGF, n_blocks=2, use_dropout=dropout)
-    loaded = check_loads_into(path, reference, state)
-    assert any(isinstance(m, nn.Dropout) for m in loaded.modules()) == dropout
+#: The eval-mode generator fixtures: the authors' own ResNet (with or without dropout, instance
+#: or batch norm), U-Net and CUT's anti-aliased ResNet.
+GENERATOR_CASES = [
+    case
+    for case, path in GOLDEN.items()
+    if case.split("/")[1].startswith(("resnet", "unet")) and not case.endswith("_train")
+]
 
 
-def test_batch_norm_data_parallel_file_without_counters_loads(tmp_path: Path) -> None:
-    state = state_dict_of(authors_resnet_keys(False, batch=True, counter=False), "module.")
-    path = save(state, tmp_path / "old.pth")
-    reference = ResnetGenerator(ngf=NGF, n_blocks=2, norm="batch")
-    loaded = check_loads_into(path, reference, {k[7:]: v for k, v in state.items()})
+@pytest.mark.parametrize("case", GENERATOR_CASES)
+def test_authors_file_translates_like_the_authors(tmp_path: Path, case: str) -> None:
+    fixture = golden.Fixture(GOLDEN[case])
+    path, _ = golden_file(fixture, tmp_path / "latest_net_G_A.pth")
+    loaded = check_translates_like_the_authors(path, fixture)
+    resnet = isinstance(loaded, ResnetGenerator)
+    assert resnet == case.split("/")[1].startswith("resnet")
+    if resnet:  # a U-Net's dropout holds no weights and cannot be seen in its file
+        assert any(isinstance(m, nn.Dropout) for m in loaded.modules()) == ("dropout" in case)
+    if isinstance(loaded, UnetGenerator):
+        assert loaded.size_multiple == int(case.split("_")[1])
+
+
+def test_batch_norm_data_parallel_file_without_counters_translates_like_the_authors(
+    tmp_path: Path,
+) -> None:
+    """A DataParallel save (``module.`` keys) from before PyTorch 0.4.1 (no
+    ``num_batches_tracked``): the prefix is removed and the counters are supplied."""
+    fixture = golden.Fixture(GOLDEN["cyclegan/resnet_9blocks_batch"])
+    weights = fixture.weights()
+    state = OrderedDict(
+        (f"module.{key}", weights[key])
+        for key in fixture.keys
+        if not key.endswith("num_batches_tracked")
+    )
+    loaded = check_translates_like_the_authors(save(state, tmp_path / "old.pth"), fixture)
     assert any(isinstance(m, nn.BatchNorm2d) for m in loaded.modules())
 
 
-def test_unet_file_loads(tmp_path: Path) -> None:
-    state = state_dict_of(authors_unet_keys())
-    path = save(state, tmp_path / "facades_label2photo.pth")
-    loaded = check_loads_into(path, UnetGenerator(num_downs=5, ngf=NGF, norm="instance"), state)
-    assert loaded.size_multiple == 32
+def test_old_instance_norm_statistics_are_dropped(tmp_path: Path) -> None:
+    """Files saved by PyTorch < 0.4 hold running statistics for instance norms, which the
+    authors' loader deletes: same translation as without them."""
+    fixture = golden.Fixture(GOLDEN["cyclegan/resnet_9blocks"])
+    batch = golden.Fixture(GOLDEN["cyclegan/resnet_9blocks_batch"])  # the same norm positions
+    _, state = golden_file(fixture, tmp_path / "new.pth")
+    for key, shape in batch.keys.items():
+        if key.endswith((".running_mean", ".running_var")):
+            state[key] = torch.zeros(shape) if key.endswith("mean") else torch.ones(shape)
+    check_translates_like_the_authors(save(state, tmp_path / "old.pth"), fixture)
+
+
+def test_any_image_size_is_padded_and_cropped_back(tmp_path: Path) -> None:
+    fixture = golden.Fixture(GOLDEN["cyclegan/resnet_6blocks"])
+    path, _ = golden_file(fixture, tmp_path / "latest_net_G_A.pth")
+    translator = load_translator(path)
+    images = torch.rand(2, 3, 13, 19) * 2 - 1
+    translated = translator(images)
+    assert translated.shape == images.shape
+    with torch.no_grad():
+        expected = run_padded(translator.module, images)
+    torch.testing.assert_close(translated, expected, rtol=0, atol=0)
 
 
 def test_a_state_dict_of_another_network_is_refused(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from unpaired.inference import load_translator
 from unpaired.inference.export import export
 from unpaired.utils.checkpoint import load_checkpoint
 
-from .test_authors import authors_resnet_keys, save, state_dict_of
+from .test_authors import GOLDEN, golden, golden_file
 from .test_load import expected, trained_module
 
 #: Exported graphs reorder float operations (ONNX Runtime fuses convs): equal to 1e-5.
@@ -65,8 +65,11 @@ def test_exported_file_refuses_the_other_direction(tiny_checkpoint: Path, tmp_pa
 def test_authors_file_exports_to_a_safe_single_generator(
     tmp_path: Path, images: torch.Tensor
 ) -> None:
-    source = save(state_dict_of(authors_resnet_keys(dropout=True)), tmp_path / "h2z.pth")
+    """The export of an authors' file still translates as the authors' network does."""
+    fixture = golden.Fixture(GOLDEN["cyclegan/resnet_9blocks_dropout"])
+    source, _ = golden_file(fixture, tmp_path / "h2z.pth")
     (path,) = export(source, tmp_path / "out", formats=["safetensors"])
+    fixture.check("out", load_translator(path)(fixture.inputs()["x"]))
     translated = load_translator(path)(images)
     torch.testing.assert_close(translated, load_translator(source)(images), rtol=0, atol=0)
     assert load_checkpoint(source).keys() == load_translator(path).module.state_dict().keys()

@@ -2,6 +2,10 @@
 with the opt-in ones that exist on a CPU, gives the losses of the authors' plain eager fp32 step
 (:class:`unpaired.bench.train.AuthorsCycleGAN`) on a fixed seed, and takes no host sync.
 
+``AuthorsCycleGAN`` reproduces the authors' step with our networks, pool and initialisation, so
+it shares their bugs; whether the step itself is the authors' is tested against their own
+``CycleGANModel`` in test_golden_training.py.
+
 Tolerances, relative, per loss. The first step starts from the same weights, so its losses differ
 by float rounding only: 1e-5 (seen: 1.5e-7) for the fp32 paths (fused Adam, group-norm kernels
 instead of instance_norm's, channels-last convolutions), 1e-2 for bf16 autocast (8-bit mantissas;

@@ -13,7 +13,10 @@ none                     resize (bicubic) so that both sides are multiples of 4
 
 Training transforms crop at a random position and flip horizontally with probability 0.5 (when
 ``flip``). Evaluation transforms (``train=False``) never flip and crop at the centre, so they are
-deterministic: an image and its ground truth go through the same geometry. Randomness comes from
+deterministic: an image and its ground truth go through the same geometry. They resize to
+``crop_size`` where training resizes to ``load_size``, as the authors' test options do (their
+``load_size`` defaults to ``crop_size`` at test time): a 256x256 test image of horse2zebra is
+translated whole, not resized to 286 with a border cut off. Randomness comes from
 the global torch RNG (the datasets seed it for each item, see :mod:`unpaired.data.seeding`).
 An image smaller than the crop (possible only with ``crop``) is first resized up, keeping its
 aspect ratio, until it covers the crop; the datasets warn about such images at start-up.
@@ -189,6 +192,8 @@ def build_transform(
     """
     mode = image_mode(channels)
     _check_options(preprocess, load_size, crop_size)
+    if not train:
+        load_size = crop_size  # the authors' test options: resized to the crop, nothing cut off
     steps: list[Step] = []
     if preprocess == "resize_and_crop":
         steps.append(Resize(load_size, load_size))
