@@ -238,3 +238,12 @@ def test_wgangp_adds_the_gradient_penalty_on_pairs_to_the_discriminator_loss() -
     assert penalty.item() > 0.1
     assert terms["D_gp"].item() == pytest.approx(penalty.item(), rel=1e-5)
     assert loss.item() == pytest.approx((critic + penalty).item(), rel=1e-5)
+
+
+def test_grid_shows_input_output_and_ground_truth() -> None:
+    images = batch()
+    fake = torch.zeros_like(images["B"])
+    columns = tiny_pix2pix().visuals(images, {"fake_B": fake})
+    assert list(columns) == ["real_A", "fake_B", "real_B"]
+    assert columns["real_A"] is images["A"] and columns["fake_B"] is fake
+    assert columns["real_B"] is images["B"]
