@@ -62,6 +62,11 @@ def test_upsample_is_bilinear_interpolation_and_doubles_the_size() -> None:
     assert torch.allclose(out, expected, atol=1e-5)
 
 
+@pytest.mark.parametrize("filt_size", [2, 3, 4, 5])
+def test_upsample_doubles_the_size_with_even_and_odd_filters(filt_size: int) -> None:
+    assert Upsample(2, filt_size=filt_size)(torch.randn(1, 2, 5, 6)).shape == (1, 2, 10, 12)
+
+
 @pytest.mark.parametrize("layer", [Downsample(4), Upsample(4)])
 def test_blur_keeps_constant_images_constant(layer: nn.Module) -> None:
     x = torch.full((1, 4, 8, 8), 0.3)

@@ -82,3 +82,11 @@ def test_sharing_more_blocks_than_there_are_is_a_clear_error() -> None:
     a, b = VAEGenerator(dim=8, n_res=2), VAEGenerator(dim=8, n_res=2)
     with pytest.raises(ConfigError, match=r"n_shared_blocks=3 .* n_res \(2\)"):
         share_latent_blocks(a, b, 3)
+    with pytest.raises(ConfigError, match=r"n_shared_blocks=-1 must be between 0"):
+        share_latent_blocks(a, b, -1)
+
+
+def test_sharing_no_block_is_allowed_and_leaves_the_domains_apart() -> None:
+    a, b = VAEGenerator(dim=8, n_res=2), VAEGenerator(dim=8, n_res=2)
+    share_latent_blocks(a, b, 0)
+    assert not {id(p) for p in a.parameters()} & {id(p) for p in b.parameters()}
