@@ -3,10 +3,12 @@
 ``archive_server`` and ``archives`` (tests/conftest.py) serve and build the archives.
 """
 
+import errno
 import gzip
 import hashlib
 import io
 import json
+import os
 import re
 import tarfile
 import types
@@ -17,6 +19,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
+from unpaired.data import download as download_module
 from unpaired.data.download import (
     SOURCES,
     CorruptArchiveError,
@@ -338,3 +341,22 @@ def test_unknown_name_lists_the_known_ones(tmp_path: Path, quiet: Console) -> No
     with pytest.raises(DataError, match=re.escape("no data set is called 'horse2zebr'")) as error:
         download("horse2zebr", tmp_path, console=quiet)
     assert "horse2zebra" in str(error.value) and "--list" in str(error.value)
+
+
+def test_a_full_disk_during_a_download_is_not_called_an_interruption(
+    tmp_path: Path,
+    archive_server: Any,
+    horse_zip: bytes,
+    quiet: Console,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class FullDisk(io.BytesIO):
+        def write(self, data: Any) -> int:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    archive_server.files[ZIP_PATH] = horse_zip
+    monkeypatch.setattr(download_module, "open", lambda *args: FullDisk(), raising=False)
+    with pytest.raises(OSError, match="No space left") as error:
+        download("horse2zebra", tmp_path, mirror=archive_server.url, console=quiet)
+    assert error.value.errno == errno.ENOSPC
+    assert "resume" not in str(error.value)

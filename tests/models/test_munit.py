@@ -181,6 +181,7 @@ def test_validation_grids_show_every_fixed_style_per_input(model: MUNIT, batch) 
         "fake_A_3",
     ]
     torch.testing.assert_close(visuals["fake_B_1"], model.translate(batch["A"]))
+    torch.testing.assert_close(visuals["fake_A_1"], model.translate(batch["B"], "BtoA"))
     content, _ = model.gen_A.encode(batch["A"])
     expected = model.gen_B.decode(content, model.fixed_style_B[2].expand(2, -1))
     torch.testing.assert_close(visuals["fake_B_3"], expected)
