@@ -142,3 +142,8 @@ def test_antialiased_patchgan_has_the_same_parameters_and_map_size() -> None:
     with torch.no_grad():
         assert small(torch.randn(1, 3, 256, 256)).shape == (1, 1, 30, 30)
     assert n_params(PatchGANDiscriminator(input_nc=6, norm="batch", antialias=True)) == 2_768_705
+
+
+def test_a_filter_of_size_1_subsamples_without_blurring() -> None:
+    x = torch.randn(1, 2, 6, 6)
+    torch.testing.assert_close(Downsample(2, filt_size=1)(x), x[:, :, ::2, ::2])
