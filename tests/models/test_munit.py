@@ -118,6 +118,20 @@ def test_style_augmented_cycle_decodes_the_cycled_content_with_the_own_style(
     assert terms["cycle_A"].item() == pytest.approx(cycle.item())
 
 
+def test_the_style_augmented_cycle_is_on_for_any_positive_weight_and_off_at_zero(
+    build_model, batch
+) -> None:
+    cycles = {"cycle_A", "cycle_B"}
+    on = build_model("munit", *TINY, "model.recon_x_cyc_w=0.5").eval()
+    outputs = on.generate(batch)
+    _, terms = on.generator_loss(batch, outputs)
+    assert cycles <= set(outputs) and cycles <= set(terms)
+    off = build_model("munit", *TINY, "model.recon_x_cyc_w=0").eval()
+    outputs = off.generate(batch)
+    _, terms = off.generator_loss(batch, outputs)
+    assert not cycles & (set(outputs) | set(terms))
+
+
 def test_training_draws_new_styles_and_evaluation_uses_the_first_fixed_one(
     model: MUNIT, batch
 ) -> None:
