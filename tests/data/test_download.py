@@ -156,6 +156,34 @@ def test_complete_part_file_is_not_fetched_again(
     _assert_installed(tmp_path / "horse2zebra", horse_zip)
 
 
+def test_a_complete_part_file_unconfirmed_by_the_server_is_fetched_again(
+    tmp_path: Path, archive_server: Any, horse_zip: bytes, quiet: Console
+) -> None:
+    # a 416 without Content-Range does not say how long the file is: start afresh
+    archive_server.files[ZIP_PATH] = horse_zip
+    archive_server.content_range = False
+    (tmp_path / ".horse2zebra.zip.part").write_bytes(horse_zip)
+    download("horse2zebra", tmp_path, mirror=archive_server.url, console=quiet)
+    assert archive_server.ranges == [f"bytes={len(horse_zip)}-", None]
+    _assert_installed(tmp_path / "horse2zebra", horse_zip)
+
+
+def test_a_partial_answer_without_its_range_restarts_the_download(
+    tmp_path: Path, archive_server: Any, horse_zip: bytes, quiet: Console
+) -> None:
+    # a 206 without Content-Range may not start where the part file ends: start afresh
+    half = len(horse_zip) // 2
+    archive_server.files[ZIP_PATH] = horse_zip
+    archive_server.cut_after[ZIP_PATH] = half
+    with pytest.raises(DataError, match="resume"):
+        download("horse2zebra", tmp_path, mirror=archive_server.url, console=quiet)
+    archive_server.content_range = False
+    download("horse2zebra", tmp_path, mirror=archive_server.url, console=quiet)
+    assert archive_server.ranges == [None, f"bytes={half}-", None]
+    _assert_installed(tmp_path / "horse2zebra", horse_zip)
+    assert _leftovers(tmp_path) == []
+
+
 def test_truncated_archive_is_refused_and_deleted(
     tmp_path: Path, archive_server: Any, horse_zip: bytes, quiet: Console
 ) -> None:
