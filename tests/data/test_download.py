@@ -184,6 +184,49 @@ def test_a_partial_answer_without_its_range_restarts_the_download(
     assert _leftovers(tmp_path) == []
 
 
+def test_a_part_file_longer_than_the_archive_is_replaced(
+    tmp_path: Path, archive_server: Any, horse_zip: bytes, quiet: Console
+) -> None:
+    # the server's 416 names another length: the part is of another file, fetch it all again
+    archive_server.files[ZIP_PATH] = horse_zip
+    (tmp_path / ".horse2zebra.zip.part").write_bytes(horse_zip + b"more")
+    download("horse2zebra", tmp_path, mirror=archive_server.url, console=quiet)
+    assert archive_server.ranges == [f"bytes={len(horse_zip) + 4}-", None]
+    _assert_installed(tmp_path / "horse2zebra", horse_zip)
+
+
+def test_a_download_makes_the_root_and_its_parents(
+    tmp_path: Path, archive_server: Any, horse_zip: bytes, quiet: Console
+) -> None:
+    archive_server.files[ZIP_PATH] = horse_zip
+    download("horse2zebra", tmp_path / "a" / "b", mirror=archive_server.url, console=quiet)
+    _assert_installed(tmp_path / "a" / "b" / "horse2zebra", horse_zip)
+
+
+def test_a_file_gone_from_the_server_while_resuming_is_named(
+    tmp_path: Path, archive_server: Any, quiet: Console
+) -> None:
+    (tmp_path / ".horse2zebra.zip.part").write_bytes(b"half")
+    with pytest.raises(DataError, match=r"horse2zebra\.zip failed: HTTP 404"):
+        download("horse2zebra", tmp_path, mirror=archive_server.url, console=quiet)
+
+
+def test_the_macos_resource_folder_beside_the_top_folder_is_ignored(
+    tmp_path: Path, archives: types.SimpleNamespace, quiet: Console
+) -> None:
+    members = {**archives.dataset("horse2zebra"), "__MACOSX/horse2zebra/._0.png": b"x"}
+    archive = tmp_path / "horse2zebra.zip"
+    archive.write_bytes(archives.zip(members))
+    target = install_from_file(archive, "horse2zebra", tmp_path / "data", console=quiet)
+    assert sorted(p.name for p in target.iterdir()) == [
+        ".source",
+        "testA",
+        "testB",
+        "trainA",
+        "trainB",
+    ]
+
+
 def test_truncated_archive_is_refused_and_deleted(
     tmp_path: Path, archive_server: Any, horse_zip: bytes, quiet: Console
 ) -> None:
