@@ -340,3 +340,22 @@ def test_a_generator_without_sequential_layers_is_a_config_error() -> None:
         CUT(unet, TINY_D, ADAM)
     with pytest.raises(ConfigError, match="layer"):
         tiny_cut(nce_layers=[0, 4, 99])
+
+
+def test_the_grid_shows_translations_in_the_orientation_of_their_input() -> None:
+    model = tiny_cut()
+    b = batch()
+    fake, idt = torch.randn(2, 3, 16, 16), torch.randn(2, 3, 16, 16)
+    plain = model.visuals(b, {"fake_B": fake, "idt_B": idt, "flipped": torch.tensor(False)})
+    assert list(plain) == ["real_A", "fake_B", "real_B", "idt_B"]
+    assert plain["real_A"] is b["A"] and plain["real_B"] is b["B"]
+    assert plain["fake_B"] is fake and plain["idt_B"] is idt
+    flipped = model.visuals(b, {"fake_B": fake, "idt_B": idt, "flipped": torch.tensor(True)})
+    torch.testing.assert_close(flipped["fake_B"], torch.flip(fake, [3]))
+    torch.testing.assert_close(flipped["idt_B"], torch.flip(idt, [3]))
+    # FastCUT has no identity translation to show
+    assert list(model.visuals(b, {"fake_B": fake, "flipped": torch.tensor(False)})) == [
+        "real_A",
+        "fake_B",
+        "real_B",
+    ]
