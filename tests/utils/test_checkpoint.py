@@ -110,6 +110,22 @@ def test_another_architecture_names_the_keys_and_the_settings_that_differ(
     assert "overrides.yaml" in message
 
 
+def test_a_long_list_of_keys_shows_the_first_three_and_counts_the_rest(tmp_path: Path) -> None:
+    module = torch.nn.ModuleDict({name: torch.nn.Linear(1, 1, bias=False) for name in "abcde"})
+    with pytest.raises(
+        CheckpointError, match=r"5 missing keys \(a\.weight, b\.weight, c\.weight, \+2 more\)"
+    ):
+        check_compatible({"state_dict": {}}, module, tmp_path / "x.ckpt")
+    with pytest.raises(
+        CheckpointError, match=r"3 missing keys \(c\.weight, d\.weight, e\.weight\)\."
+    ):
+        check_compatible(
+            {"state_dict": {"a.weight": torch.zeros(1, 1), "b.weight": torch.zeros(1, 1)}},
+            module,
+            tmp_path / "x.ckpt",
+        )
+
+
 def test_other_loss_settings_only_warn(make_cyclegan: MakeCycleGAN, caplog: Any) -> None:
     checkpoint = lightning_like(make_cyclegan("model.lambda_A=5.0"))
     with caplog.at_level(logging.WARNING):
