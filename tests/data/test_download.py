@@ -87,6 +87,7 @@ def test_download_installs_in_our_layout(
     assert target == tmp_path / "horse2zebra"
     _assert_installed(target, horse_zip)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["horse2zebra"]  # archive deleted
+    assert json.loads((target / ".source").read_text())["origin"] == archive_server.url + ZIP_PATH
 
 
 def test_tar_gz_of_pix2pix_is_installed_under_its_name(
@@ -275,6 +276,8 @@ def test_corrupt_tar_gz_fails_its_crc(
         ("zip", {"set/../../evil.txt": b"x"}, {}, "climbs out"),
         ("zip", {"/tmp/evil.txt": b"x"}, {}, "absolute path"),
         ("zip", {"C:/evil.txt": b"x"}, {}, "absolute path"),
+        ("zip", {"set\\..\\..\\evil.txt": b"x"}, {}, "climbs out"),  # Windows separators
+        ("zip", {"\\evil.txt": b"x"}, {}, "absolute path"),
         ("tar_gz", {"set/ok.png": b"x", "../evil.txt": b"x"}, {}, "climbs out"),
         ("tar_gz", {"set/ok.png": b"x"}, {"set/link.png": "/etc/passwd"}, "is a link"),
     ],
@@ -296,6 +299,52 @@ def test_malicious_archives_are_refused(
         install_from_file(archive, "set", root, console=quiet)
     assert list(root.iterdir()) == []  # nothing installed, no staging folder left
     assert not any(path.name == "evil.txt" for path in tmp_path.rglob("*"))
+
+
+def _typed_zip(path: Path, members: dict[str, int]) -> None:
+    """A zip whose members carry Unix file types in their attributes, as zip(1) writes them."""
+    with zipfile.ZipFile(path, "w") as zipped:
+        for name, mode in members.items():
+            info = zipfile.ZipInfo(name)
+            info.external_attr = mode << 16
+            zipped.writestr(info, b"" if name.endswith("/") else b"data")
+
+
+def test_zip_with_unix_file_types_installs_its_files_and_folders(
+    tmp_path: Path, quiet: Console
+) -> None:
+    archive = tmp_path / "typed.zip"
+    members = {
+        "set/": 0o040755,
+        "set/trainA/": 0o040755,
+        "set/trainA/a.png": 0o100644,
+        "x": 0o100644,
+    }
+    _typed_zip(archive, members)
+    target = install_from_file(archive, "set", tmp_path / "data", console=quiet)
+    assert (target / "set" / "trainA" / "a.png").read_bytes() == b"data"
+    assert (target / "x").read_bytes() == b"data"  # a one-letter name at the top is a name
+
+
+def test_zip_with_a_pipe_is_refused(tmp_path: Path, quiet: Console) -> None:
+    archive = tmp_path / "pipe.zip"
+    _typed_zip(archive, {"set/a.png": 0o100644, "set/pipe": 0o010644})
+    with pytest.raises(UnsafeArchiveError, match="'set/pipe' is a special file"):
+        install_from_file(archive, "set", tmp_path / "data", console=quiet)
+
+
+def test_from_file_with_force_replaces_a_folder_made_by_hand(
+    tmp_path: Path, horse_zip: bytes, quiet: Console
+) -> None:
+    mine = tmp_path / "data" / "horse2zebra" / "trainA" / "mine.png"
+    mine.parent.mkdir(parents=True)
+    mine.write_bytes(b"keep")
+    archive = tmp_path / "horse2zebra.zip"
+    archive.write_bytes(horse_zip)
+    with pytest.raises(DataError, match="--force"):
+        install_from_file(archive, "horse2zebra", tmp_path / "data", console=quiet)
+    target = install_from_file(archive, "horse2zebra", tmp_path / "data", force=True, console=quiet)
+    _assert_installed(target, horse_zip)
 
 
 def test_zip_with_a_symbolic_link_is_refused(tmp_path: Path, quiet: Console) -> None:

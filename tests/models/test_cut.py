@@ -359,3 +359,9 @@ def test_the_grid_shows_translations_in_the_orientation_of_their_input() -> None
         "fake_B",
         "real_B",
     ]
+
+
+def test_without_identity_nce_only_a_is_translated() -> None:
+    model = tiny_cut(nce_idt=False)
+    outputs = model.generate(batch())
+    assert "idt_B" not in outputs and outputs["fake_B"].shape == (2, 3, 16, 16)
