@@ -165,3 +165,9 @@ def test_a_resume_keeps_the_best_score_of_the_same_monitor_and_the_random_stream
     other = Checkpointing(tmp_path, monitor="val/fid")
     other.load_state_dict(saved.state_dict())
     assert (other.best_score, other.best_epoch) == (None, None)
+
+
+def test_the_best_is_the_lowest_or_the_highest_value_and_nothing_else(tmp_path: Path) -> None:
+    assert Checkpointing(tmp_path, monitor=MONITOR, mode="max").mode == "max"
+    with pytest.raises(ValueError, match="mode must be 'min' or 'max', got 'median'"):
+        Checkpointing(tmp_path, monitor=MONITOR, mode="median")

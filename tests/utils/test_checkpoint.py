@@ -19,6 +19,7 @@ from unpaired.utils.checkpoint import (
     check_compatible,
     load_checkpoint,
     save_generators,
+    setting_differences,
 )
 
 MakeCycleGAN = Callable[..., CycleGAN]
@@ -124,6 +125,30 @@ def test_a_long_list_of_keys_shows_the_first_three_and_counts_the_rest(tmp_path:
             module,
             tmp_path / "x.ckpt",
         )
+
+
+def test_setting_differences_list_every_changed_added_and_removed_setting_in_order() -> None:
+    saved = {"lambda_A": 10.0, "generator": {"ngf": 64, "layers": (0, 4)}, "old": 1}
+    current = {"lambda_A": 5.0, "generator": {"ngf": 64, "layers": [0, 4]}, "new": 2}
+    assert setting_differences(saved, current) == (
+        "model.lambda_A=10.0 (config: 5.0), model.new=<absent> (config: 2), "
+        "model.old=1 (config: <absent>)"
+    )  # a tuple saved and a list configured are the same setting
+    assert setting_differences(saved, saved) == ""
+
+
+def test_a_checkpoint_without_settings_or_weights_is_judged_by_its_weights(
+    tmp_path: Path, caplog: Any
+) -> None:
+    module = torch.nn.Linear(2, 2)  # no hparams either
+    with caplog.at_level(logging.WARNING):
+        check_compatible({"state_dict": module.state_dict()}, module, tmp_path / "x.ckpt")
+    assert caplog.records == []
+    with pytest.raises(
+        CheckpointError,
+        match=r"2 missing keys \(bias, weight\)\. No model setting differs, so it may come from",
+    ):
+        check_compatible({}, module, tmp_path / "x.ckpt")
 
 
 def test_other_loss_settings_only_warn(make_cyclegan: MakeCycleGAN, caplog: Any) -> None:
