@@ -114,9 +114,15 @@ def main() -> int:
     parser.add_argument("--markdown", type=Path, help="also write the tables here")
     parser.add_argument("--json", type=Path, help="also write the numbers here")
     parser.add_argument("--survivors", action="store_true", help="print the unexplained ones")
+    parser.add_argument(
+        "--only", type=Path, help="count only the mutants named in this file (one a line)"
+    )
     args = parser.parse_args()
 
     found = results(args.root)
+    if args.only:
+        wanted = set(args.only.read_text(encoding="utf-8").split())
+        found = {name: result for name, result in found.items() if name in wanted}
     if not found:
         print("no mutmut results under mutants/: run `make mutate` first", file=sys.stderr)
         return 1
