@@ -365,3 +365,9 @@ def test_without_identity_nce_only_a_is_translated() -> None:
     model = tiny_cut(nce_idt=False)
     outputs = model.generate(batch())
     assert "idt_B" not in outputs and outputs["fake_B"].shape == (2, 3, 16, 16)
+
+
+def test_one_patch_is_enough_and_none_is_refused() -> None:
+    assert tiny_cut(num_patches=1).hparams.num_patches == 1
+    with pytest.raises(ConfigError, match="num_patches=0"):
+        tiny_cut(num_patches=0)

@@ -1,5 +1,6 @@
 import pytest
 import torch
+from hydra.errors import InstantiationException
 from torch.optim import Adam
 from torch.optim.lr_scheduler import StepLR
 
@@ -230,3 +231,9 @@ def test_a_generator_of_another_method_is_refused(model_arguments) -> None:
         ConfigError, match=r"model\.generator of type AdaINGenerator, got VAEGenerator"
     ):
         MUNIT(**model_arguments("munit", "model/generator=unit_vae"))
+
+
+def test_one_fixed_style_is_enough_and_none_is_refused(build_model) -> None:
+    assert build_model("munit", *TINY, "model.num_fixed_styles=1").fixed_style_B.shape[0] == 1
+    with pytest.raises(InstantiationException, match="num_fixed_styles=0 must be at least 1"):
+        build_model("munit", *TINY, "model.num_fixed_styles=0")  # Hydra wraps the ConfigError

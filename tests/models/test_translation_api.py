@@ -1,5 +1,6 @@
-"""The translation entry points a user calls on a trained model (unpaired-translate, notebooks):
-the default direction, MUNIT's sampling and its style references."""
+"""What every model does with its configuration and what a user calls on a trained one
+(unpaired-translate, notebooks): the configured schedule, the default direction, MUNIT's
+sampling and its style references."""
 
 import pytest
 import torch
@@ -16,6 +17,23 @@ UNIT_TINY = (
 MUNIT_TINY = (*UNIT_TINY, "model.generator.mlp_dim=16", "model.generator.style_dim=4")
 CYCLEGAN_TINY = ("model.generator.ngf=4", "model.generator.n_blocks=1", "model.discriminator.ndf=4")
 BUILDS = {"cyclegan": CYCLEGAN_TINY, "unit": UNIT_TINY, "munit": MUNIT_TINY}
+CUT_TINY = ("model.generator.ngf=4", "model.generator.n_blocks=1", "model.discriminator.ndf=4")
+SCHEDULES = {
+    "cyclegan": (CYCLEGAN_TINY, "LinearDecayLR", "epoch"),
+    "cut": (CUT_TINY, "LinearDecayLR", "epoch"),
+    "unit": (UNIT_TINY, "StepLR", "step"),
+    "munit": (MUNIT_TINY, "StepLR", "step"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDULES))
+def test_each_optimiser_gets_the_configured_schedule(build_model, name: str) -> None:
+    overrides, scheduler_class, interval = SCHEDULES[name]
+    optimizers, schedulers = build_model(name, *overrides).configure_optimizers()
+    assert len(optimizers) == len(schedulers) == 2
+    for optimizer, entry in zip(optimizers, schedulers, strict=True):
+        assert type(entry["scheduler"]).__name__ == scheduler_class
+        assert entry["scheduler"].optimizer is optimizer and entry["interval"] == interval
 
 
 def images(n: int = 2, seed: int = 0) -> torch.Tensor:

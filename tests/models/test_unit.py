@@ -222,3 +222,17 @@ def test_without_max_iterations_the_trainer_decides(build_model) -> None:
     torch.manual_seed(0)
     model = build_model("unit", *TINY, "model.max_iterations=null")
     assert _batches_trained(model, max_epochs=2) == 4
+
+
+def test_the_cycle_terms_are_on_for_any_positive_weight_and_off_at_zero(build_model) -> None:
+    batch = {"A": torch.rand(2, 3, 16, 16) * 2 - 1, "B": torch.rand(2, 3, 16, 16) * 2 - 1}
+    cycles = {"cycle_A", "cycle_B"}
+    torch.manual_seed(0)
+    on = build_model("unit", *TINY, "model.recon_x_cyc_w=0.5")
+    outputs = on.generate(batch)
+    _, terms = on.generator_loss(batch, outputs)
+    assert cycles <= set(outputs) and cycles <= set(terms)
+    off = build_model("unit", *TINY, "model.recon_x_cyc_w=0", "model.recon_kl_cyc_w=0")
+    outputs = off.generate(batch)
+    _, terms = off.generator_loss(batch, outputs)
+    assert not cycles & (set(outputs) | set(terms))
