@@ -4,7 +4,7 @@ PYTHON := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 ARGS   ?=
 
-.PHONY: install train test test-slow mutate lint format clean
+.PHONY: install train test test-slow test-floors mutate lint format clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -27,6 +27,27 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	OMP_NUM_THREADS=1 $(PYTHON) -m pytest -m slow
 
+## Both suites on the lowest versions pyproject.toml allows (.ci/floors.txt): proves the floors.
+# Not run by CI (.ci/run) nor by `make test`: it downloads several GB (torch with its CUDA
+# libraries) into a venv of its own and runs every test again. Run it after changing a floor or
+# starting to use a newer API of a dependency. Python 3.10 or 3.11: numpy 1.24 and scipy 1.10
+# have no wheels for 3.12.
+FLOORS_VENV  := .venv-floors
+FLOORS_STAMP := $(FLOORS_VENV)/.installed
+
+$(FLOORS_STAMP): .ci/floors.txt pyproject.toml
+	rm -rf $(FLOORS_VENV)
+	python3 -m venv $(FLOORS_VENV)
+	$(FLOORS_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(FLOORS_VENV)/bin/python -m pip install --quiet -r .ci/floors.txt
+	$(FLOORS_VENV)/bin/python -m pip install --quiet --no-deps -e .
+	$(FLOORS_VENV)/bin/python -m pip check
+	touch $(FLOORS_STAMP)
+
+test-floors: $(FLOORS_STAMP)
+	OMP_NUM_THREADS=1 $(FLOORS_VENV)/bin/python -m pytest
+	OMP_NUM_THREADS=1 $(FLOORS_VENV)/bin/python -m pytest -m slow
+
 ## Mutation testing of nn/, losses/, models/ and the checkpoint and download code against their
 # fast tests ([tool.mutmut] in pyproject.toml); about N min on a 2-core CPU. Writes
 # mutation-report.md and .json (docs/mutation-testing.md). mutmut resumes where a stopped run
@@ -44,4 +65,4 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix src tests
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache dist build
+	rm -rf $(VENV) $(FLOORS_VENV) .pytest_cache .ruff_cache dist build mutants mutation-report.*

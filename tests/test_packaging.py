@@ -37,3 +37,31 @@ def test_config_dir_prefers_the_packaged_copy(tmp_path, monkeypatch):
     (tmp_path / "conf").mkdir()
     monkeypatch.setattr(config, "_PACKAGE_DIR", tmp_path)
     assert config.config_dir() == tmp_path / "conf"
+
+
+def test_floors_file_pins_exactly_the_declared_lower_bounds():
+    """`make test-floors` installs .ci/floors.txt and runs the suite there; that proves the floors
+    of pyproject.toml only if the file pins each direct dependency at its declared lower bound."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10: hatchling's own TOML parser
+        import tomli as tomllib
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+    from packaging.version import Version
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    declared = [*project["dependencies"], *extras["dev"], *extras["export"]]
+    lower_bounds = {}
+    for line in declared:
+        requirement = Requirement(line)
+        (bound,) = [s.version for s in requirement.specifier if s.operator == ">="]
+        lower_bounds[canonicalize_name(requirement.name)] = Version(bound)
+    lines = (ROOT / ".ci" / "floors.txt").read_text().splitlines()
+    floors = {}
+    for line in lines:
+        if line.strip() and not line.startswith("#"):
+            name, version = line.split("==")
+            floors[canonicalize_name(name)] = Version(version)
+    assert floors == lower_bounds

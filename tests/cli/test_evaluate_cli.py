@@ -72,6 +72,7 @@ def test_evaluate_writes_fid_kid_ground_truth_images_and_page(
     synthetic = tmp_path / "data" / "synthetic"
 
     assert results["checkpoint"] == str(checkpoint)
+    assert results["weights"] == "raw"  # trained without averaged weights
     protocol = results["protocol"]
     assert protocol["inception_weights"] == str(random_inception_weights)
     assert "299" in protocol["resize"] and "bilinear" in protocol["resize"]
@@ -92,7 +93,7 @@ def test_evaluate_writes_fid_kid_ground_truth_images_and_page(
         assert 0 < entry["ground_truth"]["SSIM"] < 1
 
     # The ground truth is exact: the mean over images of the model's own float translations.
-    module = load_module(checkpoint)
+    module, _ = load_module(checkpoint)
     real = torch.stack([_load(p) for p in sorted((synthetic / "testA").iterdir())])
     truth = torch.stack([_load(p) for p in sorted((synthetic / "testA_true").iterdir())])
     with torch.no_grad():

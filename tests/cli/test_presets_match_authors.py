@@ -347,6 +347,26 @@ CASES = [
     ),
 ]
 
+# --- the unconditional models ---------------------------------------------------------------------
+
+EXAMPLES = "pytorch/examples"
+DCGAN_EXAMPLES = {  # dcgan/main.py: its arguments' defaults, weights_init, the loss and networks
+    "model.generator.nz": 100,
+    "model.gan_mode": "vanilla",  # BCELoss on a sigmoid; ours BCE on the logit
+    "model.optimizer.lr": 0.0002,
+    "model.optimizer.betas": [0.5, 0.999],
+    "model.init_type": "normal",
+    "model.init_gain": 0.02,
+    "data.crop_size": 64,  # --imageSize
+}
+VAE_PAPER = {  # Kingma & Welling 2014: the evidence lower bound, reconstruction + KL, weight 1
+    "model.kl_weight": 1.0,
+}
+CASES += [
+    *rows("dcgan/synthetic", f"{EXAMPLES} dcgan/main.py", DCGAN_EXAMPLES),
+    *rows("vae/synthetic", "Kingma & Welling (ICLR 2014), Eq. 10", VAE_PAPER),
+]
+
 _MISSING = object()
 
 

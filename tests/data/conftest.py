@@ -45,3 +45,24 @@ def make_domain_folders(tmp_path: Path) -> MakeFolders:
         return root
 
     return make
+
+
+@pytest.fixture
+def make_named_domains(tmp_path: Path) -> Callable[..., Path]:
+    """Factory: ``make({"cat": 3, "dog": 2}, size=(w, h), phases=("train", "test"))``: the
+    one-folder-per-domain layout, ``<phase>/<name>/0000.png ...``, under ``tmp_path / "named"``."""
+
+    def make(
+        counts: dict[str, int],
+        size: tuple[int, int] = (16, 16),
+        phases: tuple[str, ...] = ("train", "test"),
+    ) -> Path:
+        root = tmp_path / "named"
+        rng = np.random.default_rng(1)
+        for phase in phases:
+            for name, count in counts.items():
+                for index in range(count):
+                    write_image(root / phase / name / f"{index:04d}.png", size, rng)
+        return root
+
+    return make

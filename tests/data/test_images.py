@@ -187,7 +187,7 @@ def test_bad_images_are_skipped_with_one_warning(
     broken = _set_with_broken_images(tmp_path)
     with caplog.at_level(logging.WARNING):
         dataset = UnalignedDataset(tmp_path, "train", EVAL)
-    assert [path.name for path in dataset.A_paths] == ["0.png", "1.png", "2.png"]
+    assert [path.name for path in dataset.images["A"].paths] == ["0.png", "1.png", "2.png"]
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1
     assert f"5 of 8 images in {tmp_path / 'trainA'} cannot be decoded" in warnings[0]
@@ -209,7 +209,7 @@ def test_image_broken_during_the_run_is_replaced_not_fatal(
 ) -> None:
     _set_with_broken_images(tmp_path)
     dataset = UnalignedDataset(tmp_path, "train", EVAL, random_pairing=False)
-    victim = dataset.A_paths[1]
+    victim = dataset.images["A"].paths[1]
     victim.write_bytes(victim.read_bytes()[:50])  # truncated after the start-up check
     with caplog.at_level(logging.WARNING):
         batches = list(DataLoader(dataset, batch_size=2))
@@ -227,7 +227,7 @@ def test_image_broken_during_the_run_raises_with_on_bad_image_error(
     dataset = UnalignedDataset(
         make_domain_folders(2, 2, phases=("train",)), "train", EVAL, on_bad_image="error"
     )
-    victim = dataset.A_paths[0]
+    victim = dataset.images["A"].paths[0]
     victim.write_bytes(b"")
     with pytest.raises(BadImageError, match=re.escape(str(victim))):
         dataset[0]

@@ -68,7 +68,7 @@ def test_max_dataset_size_truncates_each_domain(make_domain_folders: MakeFolders
     root = make_domain_folders(5, 7, phases=("train",))
     dataset = UnalignedDataset(root, "train", EVAL, max_dataset_size=3)
     assert len(dataset) == 3
-    assert [p.name for p in dataset.B_paths] == ["0000.png", "0001.png", "0002.png"]
+    assert [p.name for p in dataset.images["B"].paths] == ["0000.png", "0001.png", "0002.png"]
 
 
 def test_grayscale(make_domain_folders: MakeFolders) -> None:
@@ -130,7 +130,8 @@ def test_b_to_a_swaps_the_domains_and_their_truths(make_domain_folders: MakeFold
     root = make_domain_folders(2, 3, phases=("test",), truths=True)
     forward = UnalignedDataset(root, "test", EVAL, random_pairing=False)
     backward = UnalignedDataset(root, "test", EVAL, random_pairing=False, direction="BtoA")
-    assert backward.A_paths == forward.B_paths and backward.B_paths == forward.A_paths
+    assert backward.images["A"].paths == forward.images["B"].paths
+    assert backward.images["B"].paths == forward.images["A"].paths
     assert len(backward) == 3
     item = backward[2]
     assert item["A_path"] == str(root / "testB" / "0002.png")

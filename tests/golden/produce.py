@@ -24,6 +24,7 @@ The training steps are run again with CUT's copy of ``CycleGANModel`` in the sam
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib
 import json
 import subprocess
@@ -57,6 +58,7 @@ REPOSITORIES = {
     "cut": "taesungp/contrastive-unpaired-translation",
     "unit": "mingyuliutw/UNIT",
     "munit": "NVlabs/MUNIT",
+    "examples": "pytorch/examples",
 }
 WEIGHT_SEED = 2024
 #: CUT's PatchNCE layers (--nce_layers 0,4,8,12,16).
@@ -375,8 +377,59 @@ def unit_munit_cases() -> list[Case]:
     return cases
 
 
+# --- DCGAN (pytorch/examples) ---------------------------------------------------------------------
+
+
+def dcgan_module(root: Path) -> ModuleType:
+    """The ``Generator`` and ``Discriminator`` classes of their ``dcgan/main.py``, a script that
+    parses its arguments and trains when imported: the two class definitions are taken from
+    its syntax tree and executed alone, their sizes (module globals there) set per case."""
+    source = (root / "dcgan" / "main.py").read_text()
+    tree = ast.parse(source)
+    classes = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.ClassDef) and node.name in ("Generator", "Discriminator")
+    ]
+    module = ModuleType("dcgan_main")
+    module.__dict__.update(nn=nn, torch=torch)
+    exec(compile(ast.Module(body=classes, type_ignores=[]), str(root / "dcgan/main.py"), "exec"),
+         module.__dict__)  # fmt: skip
+    return module
+
+
+def dcgan_network(kind: str, **sizes: int) -> Build:
+    def build(m: dict[str, ModuleType]) -> nn.Module:
+        module = m["examples"]
+        module.__dict__.update(sizes)  # nz, ngf, ndf, nc: globals of their script
+        return getattr(module, kind)(1)  # ngpu
+
+    return build
+
+
+def dcgan_cases() -> list[Case]:
+    sizes = {"nz": 16, "ngf": 8, "ndf": 8, "nc": 3}
+    networks = {  # their class, its size arguments, its input
+        "generator": ("Generator", "nz=16, ngf=8, nc=3", normal((2, 16, 1, 1), 61)),
+        "discriminator": ("Discriminator", "ndf=8, nc=3", image((2, 3, 64, 64), 62)),
+    }
+    return [
+        Case(
+            "dcgan",
+            name + ("" if mode == "eval" else "_train"),
+            "examples",
+            f"{kind}(ngpu=1) with {arguments} (dcgan/main.py)",
+            dcgan_network(kind, **sizes),
+            {"x": made},
+            mode=mode,
+        )
+        for mode in ("eval", "train")
+        for name, (kind, arguments, made) in networks.items()
+    ]
+
+
 def all_cases() -> list[Case]:
-    return cyclegan_cases() + cut_cases() + unit_munit_cases()
+    return cyclegan_cases() + cut_cases() + unit_munit_cases() + dcgan_cases()
 
 
 # --- running -----------------------------------------------------------------------------------
@@ -604,6 +657,7 @@ def main() -> None:
         "cut": import_from(roots["cut"], "models.networks"),
         "unit": import_from(roots["unit"], "networks"),
         "munit": import_from(roots["munit"], "networks"),
+        "examples": dcgan_module(roots["examples"]),
     }
     for case in all_cases():
         if args.only and case.name not in args.only:

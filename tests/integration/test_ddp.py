@@ -41,7 +41,9 @@ def count_reductions(folder: Path) -> list[str]:
 def test_two_ranks_train_the_weights_of_one_process_on_both_their_batches(
     tmp_path, tiny_overrides, train_with_probes, save_parameters
 ):
-    common = [*tiny_overrides, *SGD, *QUIET, "model.optimizer.lr=0.01"]
+    # with averaged generator weights: both ranks must hold the same averages too
+    averaged = ["model.ema.enabled=true", "model.ema.decay=0.5"]
+    common = [*tiny_overrides, *SGD, *QUIET, *averaged, "model.optimizer.lr=0.01"]
     ddp = train_with_probes(
         [
             *common,
@@ -71,6 +73,7 @@ def test_two_ranks_train_the_weights_of_one_process_on_both_their_batches(
     rank0, rank1 = (torch.load(tmp_path / "ddp" / f"rank{r}_end.pt") for r in (0, 1))
     reference = torch.load(tmp_path / "single" / "rank0_end.pt")
     initial = torch.load(tmp_path / "single" / "rank0_start.pt")
+    assert any(name.startswith("ema.copies.G_AB.") for name in rank0)
     for name, value in rank0.items():
         assert torch.equal(value, rank1[name]), name
         torch.testing.assert_close(value, reference[name], rtol=0, atol=TOLERANCE, msg=name)

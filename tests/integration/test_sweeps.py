@@ -47,7 +47,7 @@ def test_optuna_search_outlives_a_failing_trial_and_returns_the_best(
         else "nonsense": (trial / "train.log").read_text()
         for trial in (sweep / "0", sweep / "1")
     }
-    assert "model.gan_mode='nonsense' is not a known GAN loss" in logs["nonsense"]
+    assert "model.gan_mode='nonsense' is not available for CycleGAN" in logs["nonsense"]
 
     results = yaml.safe_load((sweep / "optimization_results.yaml").read_text())
     assert results["best_params"] == {"model.gan_mode": "lsgan"}

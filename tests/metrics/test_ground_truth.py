@@ -3,6 +3,7 @@ import math
 import pytest
 import torch
 
+from unpaired.domains import Translation, pairs
 from unpaired.metrics.ground_truth import ground_truth_errors, per_image_errors
 
 
@@ -20,7 +21,13 @@ def test_only_directions_with_a_truth_and_a_translation_are_measured():
     images = torch.zeros(1, 3, 2, 2)
     batch = {"A": images, "B": images, "target_B": images}
     outputs = {"fake_B": images + 0.5, "fake_A": images}
-    errors = ground_truth_errors(batch, outputs)
+    two_way = pairs(("A", "B"))
+    errors = ground_truth_errors(batch, outputs, two_way)
     assert set(errors) == {"L1_AB", "PSNR_AB"}
     assert errors["L1_AB"].item() == pytest.approx(0.25)
-    assert ground_truth_errors({"A": images}, outputs) == {}
+    assert ground_truth_errors({"A": images}, outputs, two_way) == {}
+    # named domains: the truth of cat -> dog is target_dog, the translation fake_dog
+    named = {"cat": images, "target_dog": images}
+    errors = ground_truth_errors(named, {"fake_dog": images + 1}, [Translation("cat", "dog")])
+    assert set(errors) == {"L1_cat_to_dog", "PSNR_cat_to_dog"}
+    assert errors["L1_cat_to_dog"].item() == pytest.approx(0.5)

@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 from hydra.utils import instantiate
 
+from unpaired.errors import ConfigError
 from unpaired.losses import gradient_penalty
 from unpaired.models import CycleGAN
 
@@ -140,7 +141,9 @@ def test_translate_uses_the_generator_of_the_direction():
     x = batch()["A"]
     assert torch.equal(model.translate(x, "AtoB"), model.G_AB(x))
     assert torch.equal(model.translate(x, "BtoA"), model.G_BA(x))
-    with pytest.raises(ValueError, match="direction"):
+    assert torch.equal(model.translate(x, "A->B"), model.G_AB(x))
+    assert torch.equal(model.translate(x), model.G_AB(x))  # the first translation it makes
+    with pytest.raises(ConfigError, match=r"direction=AB is not a translation .* AtoB, BtoA"):
         model.translate(x, "AB")
 
 

@@ -68,9 +68,9 @@ def test_config_builds_the_authors_networks_and_settings() -> None:
     hp = model.hparams
     assert (hp.gan_mode, hp.lambda_L1) == ("vanilla", 100.0)
     assert (hp.init_type, hp.init_gain, hp.paper_inference) == ("normal", 0.02, True)
-    assert Pix2Pix.discriminator_first
+    assert [step.optimizers for step in model.training_steps()] == [("D",), ("G",)]
     assert cfg.trainer.max_epochs == 200
-    assert model.configure_optimizers()[0][0].defaults["betas"] == (0.5, 0.999)
+    assert tuple(model.configure_optimizers()[0][0].defaults["betas"]) == (0.5, 0.999)
 
 
 def test_facades_preset() -> None:

@@ -47,7 +47,8 @@ def test_config_has_the_authors_weights_optimiser_schedule_and_sizes(build_model
     for optimizer in (opt_g, opt_d):
         group = optimizer.param_groups[0]
         assert isinstance(optimizer, Adam)
-        assert (group["lr"], group["betas"], group["weight_decay"]) == (1e-4, (0.5, 0.999), 1e-4)
+        assert (group["lr"], group["weight_decay"]) == (1e-4, 1e-4)
+        assert tuple(group["betas"]) == (0.5, 0.999)  # torch < 2.10 keeps the config's list
     for entry in schedulers:
         assert entry["interval"] == "step"
         assert isinstance(entry["scheduler"], StepLR)
@@ -181,7 +182,7 @@ def test_sharing_more_blocks_than_the_generator_has_is_refused(model_arguments) 
 
 
 def test_unknown_direction_is_a_clear_error(model: UNIT, batch) -> None:
-    with pytest.raises(ConfigError, match="direction must be one of AtoB, BtoA"):
+    with pytest.raises(ConfigError, match=r"direction=A2B is not a translation .* AtoB, BtoA"):
         model.translate(batch["A"], "A2B")
 
 

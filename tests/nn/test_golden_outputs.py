@@ -25,6 +25,7 @@ from omegaconf import OmegaConf
 from torch import Tensor, nn
 
 from unpaired.nn import PatchSampleMLP, feature_layers, sequential_features
+from unpaired.nn.dcgan import DCGANDiscriminator, DCGANGenerator
 
 
 def _load_golden() -> Any:
@@ -137,6 +138,13 @@ def run_multiscale(
     return {f"scale{i}": out for i, out in enumerate(net(inputs["x"]))}
 
 
+def run_dcgan_discriminator(
+    net: nn.Module, inputs: dict[str, Tensor], meta: dict[str, Any]
+) -> dict[str, Tensor]:
+    # theirs ends with a sigmoid and flattens; ours returns the logit (BCE on logits)
+    return {"out": torch.sigmoid(net(inputs["x"])).flatten()}
+
+
 @dataclass
 class Ours:
     build: Callable[[], nn.Module]
@@ -182,6 +190,16 @@ OURS: dict[str, Ours] = {
     "unit/ms_image_dis_instance": Ours(
         lambda: config("discriminator", "multiscale", dim=8, norm="instance"), run_multiscale
     ),
+    **{
+        f"dcgan/generator{mode}": Ours(lambda: DCGANGenerator(nz=16, ngf=8))
+        for mode in ("", "_train")
+    },
+    **{
+        f"dcgan/discriminator{mode}": Ours(
+            lambda: DCGANDiscriminator(ndf=8), run_dcgan_discriminator
+        )
+        for mode in ("", "_train")
+    },
     "munit/adain_gen": Ours(
         lambda: config("generator", "munit_adain", dim=8, mlp_dim=16),
         run_adain,

@@ -90,7 +90,8 @@ class FastInference:
 
     def __init__(self, spec: InferSpec) -> None:
         self.device = torch.device(spec.device)
-        options = spec.config["inference"]
+        options = dict(spec.config["inference"])
+        options.pop("weights")  # which weights to load: a generator built here has only its own
         self.translator = module_translator(_generator(spec.config), self.device, **options)
         self.images = _images(spec, self.device)
 

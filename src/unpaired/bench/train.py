@@ -4,7 +4,7 @@ Modes (see :mod:`unpaired.bench.modes`):
 
 - ``reference``: :class:`AuthorsCycleGAN`, the authors' training iteration reproduced as their
   code runs it;
-- ``fast``: our :class:`~unpaired.models.base.GANModule` ``training_step`` inside
+- ``fast``: our :class:`~unpaired.models.base.GenerativeModule` ``training_step`` inside
   ``lightning.Trainer.fit``, exactly as ``unpaired-train`` builds it from the configuration, fed
   random batches from memory (the compute alone);
 - ``data``: ``fast`` fed by the configured DataModule, which splits each step into waiting for

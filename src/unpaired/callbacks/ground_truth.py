@@ -32,10 +32,10 @@ def evaluate_ground_truth(
     count = 0
     for batch in batches:
         batch = {k: v.to(pl_module.device) if torch.is_tensor(v) else v for k, v in batch.items()}
-        errors = ground_truth_errors(batch, pl_module.generate(batch))
+        errors = ground_truth_errors(batch, pl_module.generate(batch), pl_module.translations)
         for name, values in errors.items():
             sums[name] = sums.get(name, 0.0) + float(values.sum())
-        count += batch["A"].shape[0]
+        count += batch[pl_module.domains[0]].shape[0]
     pl_module.train(was_training)
     return {name: total / count for name, total in sorted(sums.items())}
 
@@ -68,7 +68,9 @@ class GroundTruthReport(L.Callback):
         batches = validation_batches(len(loader), trainer.limit_val_batches)
         if batches == 0:
             return
-        with isolate_rng():  # nothing here may move training's random stream
+        # the weights the model is evaluated with (its averages, if any); nothing here may move
+        # training's random stream
+        with isolate_rng(), pl_module.averaged_weights():
             errors = evaluate_ground_truth(pl_module, islice(loader, batches))
         self.report[label] = {"epoch": trainer.current_epoch, **errors}
         for logger in trainer.loggers:

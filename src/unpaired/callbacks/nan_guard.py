@@ -16,7 +16,7 @@ class NonFiniteGuard(L.Callback):
     """Warns of every batch with skipped updates, and stops training after ``max_consecutive``
     optimiser steps in a row were non-finite.
 
-    :class:`~unpaired.models.base.GANModule` skips each such step (the weights and optimiser
+    :class:`~unpaired.models.base.GenerativeModule` skips each such step (the weights and optimiser
     state stay as they were) and counts it on the device; this callback reads the counts once
     per batch, between training steps. A streak this long means training has diverged rather
     than hit one bad batch. The :class:`NonFiniteError` it raises makes the checkpoint

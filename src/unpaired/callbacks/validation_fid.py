@@ -18,8 +18,9 @@ log = logging.getLogger(__name__)
 
 
 class ValidationFID(L.Callback):
-    """Logs ``val/fid_AB``, ``val/kid_AB`` (and ``..._BA`` for two-way models) at the end of
-    every ``every_n_epochs``-th validation (0: never).
+    """Logs ``val/fid_AB``, ``val/kid_AB`` (``_<translation>`` for each translation the model
+    makes: ``..._BA`` too for two-way models) at the end of every ``every_n_epochs``-th
+    validation (0: never).
 
     The subset is the first ``n_images`` test images of each domain (sorted by name), after the
     data's deterministic test transform, so every measurement compares the same images. The
@@ -67,32 +68,37 @@ class ValidationFID(L.Callback):
         if not self._due(trainer):
             return
         dataset = trainer.datamodule.val_dataset
-        domains = {name: dataset.images_of(name) for name in ("A", "B")}
+        domains = {name: dataset.images_of(name) for name in pl_module.domains}
         if self._extractor is None:
             self._extractor = InceptionFeatures(self.inception_weights)
         self._extractor.to(pl_module.device)
         was_training = pl_module.training
         pl_module.eval()
-        for direction in pl_module.directions:
-            source, target = direction[0], direction[-1]
+        with pl_module.averaged_weights():  # the weights the model is evaluated with
+            self._measure(trainer, pl_module, domains)
+        pl_module.train(was_training)
+
+    def _measure(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, domains: dict[str, DomainImages]
+    ) -> None:
+        for translation in pl_module.translations:
+            source, target = translation.source, translation.target
             if target not in self._real_features:
                 self._real_features[target] = self._features(
                     lambda images: images, domains[target], pl_module.device
                 )
             fake = self._features(
-                lambda images, d=direction: pl_module.translate(images, d),
+                lambda images, t=translation: pl_module.translate(images, t),
                 domains[source],
                 pl_module.device,
             )
             real = self._real_features[target]
-            suffix = f"{source}{target}"
-            values = {f"val/fid_{suffix}": frechet_distance(real, fake)}
+            values = {f"val/fid_{translation.suffix}": frechet_distance(real, fake)}
             if self.kid:
                 mean, _, _ = kernel_inception_distance(real, fake, self.kid_subset_size)
-                values[f"val/kid_{suffix}"] = mean
+                values[f"val/kid_{translation.suffix}"] = mean
             pl_module.log_dict(values, rank_zero_only=True)
             log.info("epoch %d: %s", trainer.current_epoch, values)
-        pl_module.train(was_training)
 
     def _features(
         self, translate: Callable[[Tensor], Tensor], domain: DomainImages, device: torch.device

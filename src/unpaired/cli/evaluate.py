@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from unpaired.cli.common import (
     run_reporting_user_errors,
 )
 from unpaired.config import config_dir, register_resolvers
+from unpaired.domains import Translation
 from unpaired.errors import ConfigError
 from unpaired.evaluation.evaluate import Evaluation, MetricOptions
 from unpaired.evaluation.load import load_module
@@ -34,14 +36,15 @@ log = logging.getLogger(__name__)
 RESULTS_FILE = "results.json"
 
 
-def flat_metrics(results: dict[str, Any]) -> dict[str, float]:
-    """``eval/fid_AB``, ``eval/kid_AB``, ``eval/gt_PSNR_AB``, ...: the numbers of ``results``."""
+def flat_metrics(results: dict[str, Any], translations: Iterable[Translation]) -> dict[str, float]:
+    """``eval/fid_AB``, ``eval/kid_AB``, ``eval/gt_PSNR_AB``, ...: the numbers of ``results``, for
+    each of ``translations`` (``<metric>_<translation.suffix>``)."""
     flat = {}
-    for direction in ("AtoB", "BtoA"):
-        entry = results.get(direction)
+    for translation in translations:
+        entry = results.get(str(translation))
         if entry is None:
             continue
-        suffix = direction[0] + direction[-1]
+        suffix = translation.suffix
         for key in ("fid", "kid", "kid_std"):
             if key in entry:
                 flat[f"eval/{key}_{suffix}"] = entry[key]
@@ -59,24 +62,25 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         )
     output_dir = Path(cfg.paths.output_dir).absolute()
     checkpoint = Path(cfg.ckpt).expanduser().absolute()
-    module = load_module(checkpoint, resolve_device(cfg.device))
+    module, weights = load_module(checkpoint, resolve_device(cfg.device), cfg.weights)
     datamodule = instantiate(cfg.data)
     options = MetricOptions(**OmegaConf.to_container(cfg.metrics, resolve=True))
     evaluation = Evaluation(module, datamodule, output_dir, options)
     results = {
         "checkpoint": str(checkpoint),
         "model": f"{type(module).__module__}.{type(module).__qualname__}",
+        "weights": weights,  # ema: the averaged weights of a model trained with model.ema
         "data": OmegaConf.to_container(cfg.data, resolve=True),
         **evaluation.run(),
     }
     (output_dir / RESULTS_FILE).write_text(json.dumps(results, indent=2) + "\n")
-    metrics = flat_metrics(results)
+    metrics = flat_metrics(results, module.translations)
     for name, value in metrics.items():
         log.info("%s = %.6g", name, value)
     for logger in instantiate_collection(cfg.get("logger")):
         logger.log_metrics(metrics, step=0)
-        for direction, grid in evaluation.grids.items():
-            log_image([logger], f"eval/images_{direction}", grid, "input | translation | rec", 0)
+        for name, grid in evaluation.grids.items():
+            log_image([logger], f"eval/images_{name}", grid, "input | translation | rec", 0)
         logger.finalize("success")
     log.info("results: %s; page: %s", output_dir / RESULTS_FILE, output_dir / "index.html")
     return results

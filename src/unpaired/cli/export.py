@@ -16,17 +16,13 @@ from omegaconf import DictConfig, OmegaConf
 
 from unpaired.cli.common import run_reporting_user_errors
 from unpaired.config import config_dir
-from unpaired.errors import ConfigError
 from unpaired.inference.export import export
-from unpaired.models.base import DIRECTIONS
 
 log = logging.getLogger(__name__)
 
 
 def run(cfg: DictConfig) -> list[Path]:
     """Export as ``cfg`` says (conf/export.yaml); returns the files written."""
-    if cfg.direction not in DIRECTIONS:
-        raise ConfigError(f"direction must be one of {DIRECTIONS}, got {cfg.direction!r}")
     files = export(
         Path(cfg.ckpt).expanduser(),
         Path(cfg.output).expanduser(),
@@ -34,6 +30,7 @@ def run(cfg: DictConfig) -> list[Path]:
         direction=cfg.direction,
         generator_overrides=OmegaConf.to_container(cfg.generator),
         example_size=int(cfg.example_size),
+        weights=cfg.weights,
     )
     for path in files:
         log.info("wrote %s", path)

@@ -74,6 +74,9 @@ class AlignedDataset(Dataset):
         )
         self.seeds = ItemSeeds(torch.initial_seed() if seed is None else seed)
 
+    #: The two halves of every pair.
+    domains = ("A", "B")
+
     def __len__(self) -> int:
         return len(self.paths)
 
@@ -150,6 +153,14 @@ class AlignedDataModule(UnpairedDataModule):
 
     def missing_hint(self) -> str:
         return self.download_hint or f"{ALIGNED_LAYOUT_HINT} Point data.root at such a folder."
+
+    def setup(self, stage: str | None = None) -> None:
+        if self._domains not in (None, AlignedDataset.domains):
+            raise ConfigError(
+                f"data.domains={list(self._domains)}: aligned pairs have the domains A (the "
+                "input half) and B; use data.direction to choose which half is which."
+            )
+        super().setup(stage)
 
     def _dataset(self, phase: str, transform: Any, random_pairing: bool) -> AlignedDataset:
         # The base asks for random pairing when it builds the training set: aligned data has

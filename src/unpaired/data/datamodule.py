@@ -1,5 +1,6 @@
 """LightningDataModules: a folder of unpaired images, and the built-in synthetic set."""
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,11 @@ from unpaired.errors import DataError
 
 class UnpairedDataModule(L.LightningDataModule):
     """Unpaired images in ``root/trainA``, ``root/trainB`` (training) and ``root/testA``,
-    ``root/testB`` (validation, plus ``testA_true``/``testB_true`` ground truth if present).
+    ``root/testB`` (validation, plus ``testA_true``/``testB_true`` ground truth if present), or
+    one folder per domain, ``root/train/<domain>`` and ``root/test/<domain>``.
+
+    ``domains``: the domains to use, in order (None: A and B, or every domain folder); batches
+    hold each under its name (:class:`~unpaired.data.unaligned.UnalignedDataset`).
 
     Training pairs each A image with a random B image and uses the random (crop, flip)
     transform; validation pairs them by index with the deterministic transform (centre crop,
@@ -47,8 +52,10 @@ class UnpairedDataModule(L.LightningDataModule):
         download_hint: str | None = None,
         direction: str = "AtoB",
         on_bad_image: str = "warn",
+        domains: Sequence[str] | None = None,
     ) -> None:
         super().__init__()
+        self._domains = tuple(domains) if domains is not None else None
         self.root = Path(root).expanduser().absolute()
         self.batch_size = batch_size
         self.val_batch_size = val_batch_size
@@ -65,6 +72,13 @@ class UnpairedDataModule(L.LightningDataModule):
         self.val_transform = build_transform(**options, flip=False, train=False, channels=channels)
         self.train_dataset: UnalignedDataset | None = None
         self.val_dataset: UnalignedDataset | None = None
+
+    @property
+    def domains(self) -> tuple[str, ...] | None:
+        """The domain names, in order: those asked for, or after :meth:`setup` those found."""
+        if self.val_dataset is not None:
+            return self.val_dataset.domains
+        return self._domains
 
     def missing_hint(self) -> str:
         """How to get the data, appended to the error when ``root`` does not exist."""
@@ -91,6 +105,7 @@ class UnpairedDataModule(L.LightningDataModule):
             direction=self.direction,
             on_bad_image=self.on_bad_image,
             seed=self._run_seed(),
+            domains=self._domains,
         )
 
     def _run_seed(self) -> int:

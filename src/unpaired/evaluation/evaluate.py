@@ -1,8 +1,9 @@
 """Evaluate a trained model on the test split, as the papers did.
 
 Every test image of both domains is passed through the data's deterministic test transform and
-saved as PNG (``images/real_A``, ``images/real_B``); each direction the model serves translates
-its source domain, and its translations (and, with both directions, the reconstructions) are
+saved as PNG (``images/real_A``, ``images/real_B``: one folder per domain, by name); each
+translation the model makes translates its source domain, and its translations (and, when it
+also makes the way back, the reconstructions) are
 saved as PNG too (``images/fake_B``, ``images/rec_A``, ...). FID and KID are then computed from
 the PNG files: the translations against the real test images of the target domain. On a data set
 with true translations (the synthetic set), the exact L1/PSNR/SSIM of each translation against
@@ -26,12 +27,13 @@ from torchvision.utils import save_image
 from unpaired.callbacks.image_grid import image_grid
 from unpaired.data.datamodule import UnpairedDataModule
 from unpaired.data.domains import DomainImages
+from unpaired.domains import Translation
 from unpaired.evaluation.html import Row, write_html
 from unpaired.evaluation.images import chunks, same_shape_groups, to_uint8
 from unpaired.metrics.fid import KID_SUBSETS, frechet_distance, kernel_inception_distance
 from unpaired.metrics.ground_truth import per_image_errors, per_image_ssim
 from unpaired.metrics.inception import RESIZE, InceptionFeatures
-from unpaired.models.base import GANModule
+from unpaired.models.base import GenerativeModule
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +54,7 @@ class MetricOptions:
 
 @dataclass
 class Translated:
-    """What one direction wrote: PNG paths per column, and per-image ground-truth errors."""
+    """What one translation wrote: PNG paths per column, and per-image ground-truth errors."""
 
     columns: dict[str, list[Path]]
     errors: dict[str, list[float]]
@@ -75,7 +77,7 @@ class Evaluation:
 
     def __init__(
         self,
-        module: GANModule,
+        module: GenerativeModule,
         datamodule: UnpairedDataModule,
         output_dir: Path,
         options: MetricOptions,
@@ -86,7 +88,8 @@ class Evaluation:
         self.images_dir = self.output_dir / "images"
         self.options = options
         self.device = next(module.parameters()).device
-        #: direction -> (3, H, W) grid of the first images: input | translation | reconstruction
+        #: translation name (AtoB) -> (3, H, W) grid of the first images: input | translation |
+        #: reconstruction
         self.grids: dict[str, Tensor] = {}
 
     # ------------------------------------------------------------------------------ images
@@ -106,13 +109,13 @@ class Evaluation:
         return saved
 
     @torch.no_grad()
-    def translate(self, direction: str, domain: DomainImages) -> Translated:
-        """Translate every image of ``domain`` in ``direction``; save translations (and
-        reconstructions when the model serves the way back) as PNG; measure ground truth."""
-        source, target = direction[0], direction[-1]
-        back = f"{target}to{source}"
+    def translate(self, translation: Translation, domain: DomainImages) -> Translated:
+        """Translate every image of ``domain`` as ``translation``; save translations (and
+        reconstructions when the model makes the way back) as PNG; measure ground truth."""
+        source, target = translation.source, translation.target
+        back = translation.back
         names = {"fake": f"fake_{target}"}
-        if back in self.module.directions:
+        if back in self.module.translations:
             names["rec"] = f"rec_{source}"
         folders = {key: self._folder(name) for key, name in names.items()}
         columns: dict[str, list[Path]] = {key: [] for key in names}
@@ -121,7 +124,7 @@ class Evaluation:
             images = [domain.load(i) for i in chunk]
             for group in same_shape_groups([image.shape for image in images]):
                 batch = torch.stack([images[i] for i in group]).to(self.device)
-                outputs = {"fake": self.module.translate(batch, direction)}
+                outputs = {"fake": self.module.translate(batch, translation)}
                 if "rec" in names:
                     outputs["rec"] = self.module.translate(outputs["fake"], back)
                 for key, output in outputs.items():
@@ -157,16 +160,16 @@ class Evaluation:
         self.datamodule.setup("validate")
         dataset = self.datamodule.val_dataset
         assert dataset is not None  # setup built it
-        domains = {name: dataset.images_of(name) for name in ("A", "B")}
+        domains = {name: dataset.images_of(name) for name in self.module.domains}
         real = {name: self.save_real(domain) for name, domain in domains.items()}
         translated = {
-            direction: self.translate(direction, domains[direction[0]])
-            for direction in self.module.directions
+            translation: self.translate(translation, domains[translation.source])
+            for translation in self.module.translations
         }
         results: dict[str, Any] = {}
         real_features: dict[str, Tensor] = {}
-        for direction, output in translated.items():
-            source, target = direction[0], direction[-1]
+        for translation, output in translated.items():
+            source, target = translation.source, translation.target
             entry: dict[str, Any] = {
                 "inputs": str(self.images_dir / f"real_{source}"),
                 "translations": str(output.columns["fake"][0].parent),
@@ -184,7 +187,7 @@ class Evaluation:
                 entry["ground_truth"] = {
                     name: float(np.mean(values)) for name, values in output.errors.items()
                 }
-            results[direction] = entry
+            results[str(translation)] = entry
         results["protocol"] = self._protocol(extractor)
         self._write_page(real, translated)
         self.grids = self._save_grids(real, translated)
@@ -219,8 +222,8 @@ class Evaluation:
 
     def _write_page(self, real: dict[str, list[Path]], translated: dict[str, Translated]) -> None:
         sections: dict[str, list[Row]] = {}
-        for direction, output in translated.items():
-            source, target = direction[0], direction[-1]
+        for translation, output in translated.items():
+            source, target = translation.source, translation.target
             titles = {"fake": f"translation ({target})", "rec": f"reconstruction ({source})"}
             rows = []
             for index, input_path in enumerate(real[source]):
@@ -234,14 +237,14 @@ class Evaluation:
         self, real: dict[str, list[Path]], translated: dict[str, Translated]
     ) -> dict[str, Tensor]:
         grids = {}
-        for direction, output in translated.items():
-            columns = {"input": real[direction[0]], **output.columns}
+        for translation, output in translated.items():
+            columns = {"input": real[translation.source], **output.columns}
             visuals = {
                 key: read_rgb(paths[:GRID_IMAGES]).float() / 127.5 - 1
                 for key, paths in columns.items()
             }
-            grids[direction] = image_grid(visuals, GRID_IMAGES)
-            save_image(grids[direction], self.output_dir / f"grid_{direction}.png")
+            grids[str(translation)] = image_grid(visuals, GRID_IMAGES)
+            save_image(grids[str(translation)], self.output_dir / f"grid_{translation}.png")
         return grids
 
 

@@ -7,13 +7,16 @@ from pathlib import Path
 import torch
 
 from unpaired.inference.load import build_module
-from unpaired.models.base import GANModule
+from unpaired.models.base import GenerativeModule
 from unpaired.utils.checkpoint import check_compatible, load_checkpoint
 
 
-def load_module(path: str | Path, device: torch.device | str = "cpu") -> GANModule:
+def load_module(
+    path: str | Path, device: torch.device | str = "cpu", weights: str = "ema"
+) -> tuple[GenerativeModule, str]:
     """The trained module of checkpoint ``path`` (its class, settings and weights), in eval mode
-    on ``device``.
+    on ``device``, and the weights it uses: ``weights="ema"`` uses its averaged weights when it
+    has them (then ``"ema"`` is returned), ``"raw"`` the trained ones.
 
     Raises:
         CheckpointError: unreadable file, no recorded model class (a checkpoint written by an
@@ -24,4 +27,5 @@ def load_module(path: str | Path, device: torch.device | str = "cpu") -> GANModu
     module = build_module(checkpoint, path)
     check_compatible(checkpoint, module, path)
     module.load_state_dict(checkpoint["state_dict"])
-    return module.eval().to(device)
+    used = module.select_weights(weights)
+    return module.eval().to(device), used

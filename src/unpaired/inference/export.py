@@ -44,14 +44,17 @@ def export(
     direction: str = "AtoB",
     generator_overrides: dict[str, Any] | None = None,
     example_size: int = 64,
+    weights: str = "ema",
 ) -> list[Path]:
     """Write the ``direction`` generator of ``ckpt`` (a Lightning checkpoint or an authors'
     ``.pth``) to ``output_dir/<ckpt stem>_<direction><suffix>`` in each of ``formats``; returns
-    the files. ``example_size``: side of the image traced (a multiple of the generator's)."""
+    the files. ``example_size``: side of the image traced (a multiple of the generator's).
+    ``weights``: ``ema`` exports the averaged weights of a model trained with them, ``raw`` the
+    trained ones."""
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown or not formats:
         raise ConfigError(f"formats must be a non-empty list from {FORMATS}, got {list(formats)}")
-    net, node = load_torch_generator(ckpt, direction, generator_overrides)
+    net, node = load_torch_generator(ckpt, direction, generator_overrides, weights)
     net = net.eval()
     multiple = size_multiple(net)
     metadata = {DIRECTION_KEY: direction, SIZE_MULTIPLE_KEY: str(multiple)}

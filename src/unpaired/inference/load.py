@@ -17,8 +17,8 @@
   inferred arguments. Such a file is one generator: ``direction`` does not apply to it.
 
 Anything else, or a file that does not fit, raises one :class:`~unpaired.errors.CheckpointError`
-naming the file and the fix. Pickled code is never executed. The module's EMA weights would be
-preferred if checkpoints had them; no EMA of generator weights is implemented yet.
+naming the file and the fix. Pickled code is never executed. A model trained with averaged
+weights (``model.ema``) translates with them unless ``weights="raw"`` asks for the trained ones.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from torch import Tensor, nn
 from unpaired.data.padding import crop_padding, pad_to_multiple
 from unpaired.errors import CheckpointError, ConfigError
 from unpaired.inference.authors import is_authors_state_dict, load_authors_generator
-from unpaired.models.base import DIRECTIONS, GANModule
+from unpaired.models.base import GenerativeModule
 from unpaired.utils.checkpoint import MODEL_TARGET_KEY, generator_state_dict, load_checkpoint
 from unpaired.utils.compile import compile_options
 
@@ -113,12 +113,13 @@ def module_translator(
 
 
 class DirectionalTranslation(nn.Module):
-    """A module's ``translate(images, direction)`` as a plain module, for tracing and export."""
+    """A module's ``translate(images, direction)`` as a plain module, for tracing and export;
+    ``direction`` must be a translation the module makes (``AtoB``, ``cat_to_dog``, ...)."""
 
-    def __init__(self, module: GANModule, direction: str) -> None:
+    def __init__(self, module: GenerativeModule, direction: str) -> None:
         super().__init__()
         self.module = module
-        self.direction = direction
+        self.direction = module.translation(direction)  # checked now, not at the first image
         self.size_multiple = size_multiple(module)
 
     def forward(self, images: Tensor) -> Tensor:
@@ -150,11 +151,15 @@ def load_translator(
     channels_last: bool = False,
     precision: str | int = "32",
     compile: bool | Mapping[str, Any] = False,
+    weights: str = "ema",
 ) -> Translator:
-    """The translator in ``direction`` (``AtoB`` | ``BtoA``) stored in ``path``, on ``device``
+    """The translator in ``direction`` (``AtoB``, ``BtoA``, ``cat_to_dog``: a translation the
+    model makes) stored in ``path``, on ``device``
     (``"auto"``: the GPU if there is one). ``generator_overrides``: generator arguments that
     replace those inferred from the authors' files (ignored for our own files, which say
-    theirs). ``channels_last``, ``precision``, ``compile``: the speed options of
+    theirs). ``weights``: ``ema``, the averaged weights of a model trained with them (else its
+    weights), or ``raw``, the trained ones. ``channels_last``, ``precision``, ``compile``: the
+    speed options of
     :func:`module_translator`; the defaults compute exactly what the module does. TorchScript
     and ONNX files run as they were exported: only the defaults apply to them (channels-last is
     a layout and is ignored). See the module docstring for the formats.
@@ -162,8 +167,6 @@ def load_translator(
     Raises:
         CheckpointError: missing file, unknown or unsafe format, or weights that do not fit.
     """
-    if direction not in DIRECTIONS:
-        raise CheckpointError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
     path = Path(path).expanduser()
     if not path.is_file():
         raise CheckpointError(f"model file {path} not found: pass ckpt=<existing file>")
@@ -180,21 +183,26 @@ def load_translator(
     if exported:
         return _torchscript_translator(path, direction, device)
     if path.suffix == ".safetensors":
-        module = load_safetensors(path, direction)
+        module = load_safetensors(path, direction, weights)
     else:
-        module = load_torch_generator(path, direction, generator_overrides)[0]
+        module = load_torch_generator(path, direction, generator_overrides, weights)[0]
     return module_translator(module, device, channels_last, precision, compile)
 
 
 def load_torch_generator(
-    path: Path, direction: str, generator_overrides: Mapping[str, Any] | None = None
+    path: Path,
+    direction: str,
+    generator_overrides: Mapping[str, Any] | None = None,
+    weights: str = "ema",
 ) -> tuple[nn.Module, dict[str, Any] | None]:
     """From a Lightning checkpoint or an authors' state dict: the module translating in
-    ``direction``, and its generator's Hydra node when it is a single generator (authors')."""
+    ``direction`` (with ``weights``, see :func:`load_translator`), and its generator's Hydra
+    node when it is a single generator (authors')."""
     checkpoint = load_checkpoint(path)
     if isinstance(checkpoint, Mapping) and "state_dict" in checkpoint:
         module = build_module(checkpoint, path)
         _load_weights(module, checkpoint["state_dict"], path, strict=True)
+        module.select_weights(weights)
         return DirectionalTranslation(module, direction), None
     if isinstance(checkpoint, Mapping) and is_authors_state_dict(checkpoint):
         return load_authors_generator(checkpoint, path, generator_overrides)
@@ -205,7 +213,7 @@ def load_torch_generator(
     )
 
 
-def build_module(checkpoint: Mapping[str, Any], path: Path) -> GANModule:
+def build_module(checkpoint: Mapping[str, Any], path: Path) -> GenerativeModule:
     """A fresh module of the class and hyperparameters recorded in ``checkpoint``."""
     target = checkpoint.get(MODEL_TARGET_KEY)
     if target is None:
@@ -221,7 +229,7 @@ def build_module(checkpoint: Mapping[str, Any], path: Path) -> GANModule:
             f"{path} was written by model class {target}, which cannot be imported here: "
             "install the version of unpaired that trained it."
         ) from error
-    if not (isinstance(cls, type) and issubclass(cls, GANModule)):
+    if not (isinstance(cls, type) and issubclass(cls, GenerativeModule)):
         raise CheckpointError(f"{path} names {target}, which is not one of our models")
     return cls(**checkpoint.get("hyper_parameters", {}))
 
@@ -238,18 +246,18 @@ def _load_weights(
         ) from error
 
 
-def load_safetensors(path: Path, direction: str) -> nn.Module:
+def load_safetensors(path: Path, direction: str, weights: str = "ema") -> nn.Module:
     """The translating module of one of our safetensors files (module docstring)."""
     try:
         with safe_open(path, framework="pt") as file:
             header = file.metadata() or {}
-            weights = {key: file.get_tensor(key) for key in file.keys()}  # noqa: SIM118
+            tensors = {key: file.get_tensor(key) for key in file.keys()}  # noqa: SIM118
     except (SafetensorError, OSError) as error:
         raise CheckpointError(f"{path} is not a readable safetensors file: {error}") from error
     if GENERATOR_KEY in header:
         _check_direction(path, header.get(DIRECTION_KEY), direction)
         generator: nn.Module = instantiate(json.loads(header[GENERATOR_KEY]))
-        _load_weights(generator, weights, path, strict=True)
+        _load_weights(generator, tensors, path, strict=True)
         return generator
     if "hyper_parameters" not in header:
         raise CheckpointError(
@@ -259,13 +267,14 @@ def load_safetensors(path: Path, direction: str) -> nn.Module:
     checkpoint = {**header, "hyper_parameters": json.loads(header["hyper_parameters"])}
     module = build_module(checkpoint, path)
     expected = generator_state_dict(module).keys()
-    if weights.keys() != expected:
+    if tensors.keys() != expected:
         raise CheckpointError(
             f"the generator weights in {path} do not fit {header.get(MODEL_TARGET_KEY)}: "
-            f"{len(expected - weights.keys())} missing, {len(weights.keys() - expected)} "
+            f"{len(expected - tensors.keys())} missing, {len(tensors.keys() - expected)} "
             "unexpected. The file was probably edited or written by another version."
         )
-    _load_weights(module, weights, path, strict=False)
+    _load_weights(module, tensors, path, strict=False)
+    module.select_weights(weights)
     return DirectionalTranslation(module, direction)
 
 

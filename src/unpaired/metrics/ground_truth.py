@@ -7,15 +7,14 @@ data set weighs every image once, whatever the batch sizes were.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import torch
 from torch import Tensor
 from torchmetrics.functional.image import structural_similarity_index_measure
 
-#: direction -> (the model output key, the batch key of its true translation)
-GROUND_TRUTH_PAIRS = {"AB": ("fake_B", "target_B"), "BA": ("fake_A", "target_A")}
+from unpaired.domains import Translation
 
 _MIN_MSE = 1e-10  # caps PSNR at 100 dB for a perfect translation
 
@@ -30,15 +29,17 @@ def per_image_errors(prediction: Tensor, target: Tensor) -> dict[str, Tensor]:
 
 
 def ground_truth_errors(
-    batch: Mapping[str, Any], outputs: Mapping[str, Tensor]
+    batch: Mapping[str, Any], outputs: Mapping[str, Tensor], translations: Iterable[Translation]
 ) -> dict[str, Tensor]:
-    """Per-image errors ``L1_AB``, ``PSNR_AB``, ``L1_BA``, ``PSNR_BA`` for every direction whose
-    true translation the batch holds and whose translation the model produced; empty otherwise."""
+    """Per-image errors ``L1_AB``, ``PSNR_AB``, ... (``<metric>_<translation.suffix>``) of every
+    translation into a domain ``X`` whose truth the batch holds (``target_X``) and whose result
+    the model produced (``fake_X``); empty otherwise."""
     errors: dict[str, Tensor] = {}
-    for direction, (output_key, target_key) in GROUND_TRUTH_PAIRS.items():
+    for translation in translations:
+        target_key, output_key = f"target_{translation.target}", f"fake_{translation.target}"
         if target_key in batch and output_key in outputs:
             for name, value in per_image_errors(outputs[output_key], batch[target_key]).items():
-                errors[f"{name}_{direction}"] = value
+                errors[f"{name}_{translation.suffix}"] = value
     return errors
 
 

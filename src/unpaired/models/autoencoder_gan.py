@@ -9,26 +9,21 @@ from N(0, 0.02). A discriminator's loss is ``gan_w * (real + fake)`` summed over
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from hydra.utils import instantiate
 from torch import Tensor, nn
-from torch.nn import Parameter
 
+from unpaired.domains import Translation
 from unpaired.errors import ConfigError
-from unpaired.losses import AdversarialLoss
-from unpaired.models.base import DIRECTIONS, Batch, GANModule, LossTerms, Outputs
-from unpaired.nn import init_weights
-
-#: GAN losses the authors' trainers can use (their ``nsgan`` is our ``vanilla``); WGAN would
-#: need a gradient penalty that their trainers do not have.
-AUTOENCODER_GAN_MODES = ("lsgan", "vanilla", "hinge")
+from unpaired.models.base import Batch, LossTerms
+from unpaired.models.gan import GANModule
+from unpaired.models.outputs import Outputs
 
 
 class AutoEncoderGAN(GANModule):
     """Auto-encoders ``gen_A``, ``gen_B`` (``gen_A`` encodes domain A and decodes into it) and
-    discriminators ``D_A`` (judges domain A), ``D_B``, built from Hydra nodes.
+    discriminators ``D_A`` (judges domain A), ``D_B``, built from Hydra nodes (or modules).
 
     One forward (``generate``) per batch serves both updates: the discriminator step sees its
     outputs detached, then the generator step backpropagates through them. The authors instead
@@ -36,18 +31,20 @@ class AutoEncoderGAN(GANModule):
     updates here share one draw, and each iteration costs one forward pass fewer.
 
     Args:
-        generator, discriminator: Hydra nodes; each is built twice (once per domain).
-        max_iterations: the run stops after this many training batches (the authors'
-            ``max_iter``); None leaves the length to the trainer.
-        gan_mode: one of :data:`AUTOENCODER_GAN_MODES`; the authors use ``lsgan``.
+        generator, discriminator: Hydra nodes or modules; each is built twice (once per domain).
         gan_w: weight of every adversarial term, for generators and discriminators alike.
-        init_type_G, init_type_D, init_gain: initialisation of the auto-encoders and of the
-            discriminators (see :func:`unpaired.nn.init_weights`).
-        gradient_options: ``grad_clip_val``, ``grad_clip_algorithm``,
-            ``accumulate_grad_batches``: see :class:`GANModule`.
+        init_type_G, init_type_D: initialisation of the auto-encoders and of the discriminators
+            (see :func:`unpaired.nn.init_weights`; the gain is the model's ``init_gain``).
+        common: ``gan_mode`` (one of :attr:`gan_modes`; the authors use ``lsgan``) and the
+            optimiser, schedule (``max_iterations``: the authors' ``max_iter``) and gradient
+            options of :class:`~unpaired.models.base.GenerativeModule`.
     """
 
-    discriminator_first = True
+    #: The authors' trainers' GAN losses (their ``nsgan`` is our ``vanilla``); WGAN would need a
+    #: gradient penalty that their trainers do not have.
+    gan_modes = ("lsgan", "vanilla", "hinge")
+    generator_networks = ("gen_A", "gen_B")
+    discriminator_networks = ("D_A", "D_B")
     #: The auto-encoder class a method needs (checked, so a wrong ``model/generator`` fails early).
     generator_type: type[nn.Module]
 
@@ -55,95 +52,71 @@ class AutoEncoderGAN(GANModule):
         self,
         generator: Mapping[str, Any],
         discriminator: Mapping[str, Any],
-        optimizer: Mapping[str, Any],
-        scheduler: Mapping[str, Any] | None,
-        scheduler_interval: str,
-        max_iterations: int | None,
-        gan_mode: str,
-        gan_w: float,
-        init_type_G: str,
-        init_type_D: str,
-        init_gain: float,
-        **gradient_options: Any,
+        gan_w: float = 1.0,
+        init_type_G: str = "kaiming",
+        init_type_D: str = "normal",
+        **common: Any,
     ) -> None:
-        super().__init__(optimizer, scheduler, scheduler_interval, **gradient_options)
-        if gan_mode not in AUTOENCODER_GAN_MODES:
-            raise ConfigError(
-                f"model.gan_mode={gan_mode!r} is not available for {type(self).__name__}; use one "
-                f"of {', '.join(AUTOENCODER_GAN_MODES)} (the authors use lsgan)."
-            )
-        if max_iterations is not None and max_iterations < 1:
-            raise ConfigError(
-                f"model.max_iterations={max_iterations} must be a positive number of training "
-                "batches, or null to let the trainer decide the run's length."
-            )
-        self.max_iterations = max_iterations
+        super().__init__(**{"scheduler_interval": "step", **common})
         self.gan_w = gan_w
-        self.gen_A = self._build_generator(generator, init_type_G, init_gain)
-        self.gen_B = self._build_generator(generator, init_type_G, init_gain)
-        self.D_A = init_weights(instantiate(discriminator), init_type_D, init_gain)
-        self.D_B = init_weights(instantiate(discriminator), init_type_D, init_gain)
-        self.adversarial = AdversarialLoss(gan_mode)
+        self.gen_A = self._build_generator(generator, init_type_G)
+        self.gen_B = self._build_generator(generator, init_type_G)
+        self.D_A = self.network(discriminator, init_type_D)
+        self.D_B = self.network(discriminator, init_type_D)
 
-    def _build_generator(self, node: Mapping[str, Any], init_type: str, gain: float) -> nn.Module:
-        generator = instantiate(node)
+    def _build_generator(self, node: Mapping[str, Any], init_type: str) -> nn.Module:
+        generator = self.network(node, init_type)
         if not isinstance(generator, self.generator_type):
             raise ConfigError(
                 f"{type(self).__name__} needs model.generator of type "
                 f"{self.generator_type.__name__}, got {type(generator).__name__}; keep the "
                 "model's own model/generator choice."
             )
-        return init_weights(generator, init_type, gain)
+        return generator
 
-    # ------------------------------------------------------------------ GANModule interface
-    def generator_parameters(self) -> Iterator[Parameter]:
-        # through one container, so that layers the two domains share are listed once
-        return nn.ModuleList([self.gen_A, self.gen_B]).parameters()
+    # ------------------------------------------------------------------ GenerativeModule
 
-    def discriminator_parameters(self) -> Iterator[Parameter]:
-        return nn.ModuleList([self.D_A, self.D_B]).parameters()
+    @property
+    def autoencoders(self) -> dict[str, nn.Module]:
+        """Each domain's auto-encoder, by domain name."""
+        a, b = self.domains
+        return {a: self.gen_A, b: self.gen_B}
 
     def discriminator_loss(self, batch: Batch, outputs: Outputs) -> tuple[Tensor, LossTerms]:
+        a, b = self.domains
         terms = {
-            "D_A": self._discriminator_term(self.D_A, batch["A"], outputs["fake_A"]),
-            "D_B": self._discriminator_term(self.D_B, batch["B"], outputs["fake_B"]),
+            f"D_{a}": self._discriminator_term(self.D_A, batch[a], outputs[f"fake_{a}"]),
+            f"D_{b}": self._discriminator_term(self.D_B, batch[b], outputs[f"fake_{b}"]),
         }
-        loss = terms["D_A"] + terms["D_B"]
+        loss = terms[f"D_{a}"] + terms[f"D_{b}"]
         return loss, {"D": loss, **terms}
 
     def _discriminator_term(self, discriminator: nn.Module, real: Tensor, fake: Tensor) -> Tensor:
-        real_term = self.adversarial.real(discriminator(real))
-        fake_term = self.adversarial.fake(discriminator(fake.detach()))
+        real_term, fake_term, _ = self.discriminator_terms(discriminator, real, fake)
         return self.gan_w * (real_term + fake_term)
 
     def adversarial_terms(self, outputs: Outputs) -> LossTerms:
         """Generator terms: ``G_adv_AB`` (``D_B`` on ``fake_B``) and ``G_adv_BA``."""
+        a, b = self.domains
+        forward, back = self.translations
+        adversarial = self.adversarial.generator
         return {
-            "G_adv_AB": self.gan_w * self.adversarial.generator(self.D_B(outputs["fake_B"])),
-            "G_adv_BA": self.gan_w * self.adversarial.generator(self.D_A(outputs["fake_A"])),
+            f"G_adv_{forward.suffix}": self.gan_w * adversarial(self.D_B(outputs[f"fake_{b}"])),
+            f"G_adv_{back.suffix}": self.gan_w * adversarial(self.D_A(outputs[f"fake_{a}"])),
         }
 
     def visuals(self, batch: Batch, outputs: Outputs) -> dict[str, Tensor]:
         """Each domain's image, its reconstruction from its own code, and its translation."""
+        a, b = self.domains
         return {
-            "real_A": batch["A"],
-            "recon_A": outputs["recon_A"],
-            "fake_B": outputs["fake_B"],
-            "real_B": batch["B"],
-            "recon_B": outputs["recon_B"],
-            "fake_A": outputs["fake_A"],
+            f"real_{a}": batch[a],
+            f"recon_{a}": outputs[f"recon_{a}"],
+            f"fake_{b}": outputs[f"fake_{b}"],
+            f"real_{b}": batch[b],
+            f"recon_{b}": outputs[f"recon_{b}"],
+            f"fake_{a}": outputs[f"fake_{a}"],
         }
 
-    def source_and_target(self, direction: str) -> tuple[nn.Module, nn.Module]:
-        """The auto-encoders to encode with and to decode with for ``direction``."""
-        if direction not in DIRECTIONS:
-            raise ConfigError(
-                f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}."
-            )
-        return (self.gen_A, self.gen_B) if direction == "AtoB" else (self.gen_B, self.gen_A)
-
-    # --------------------------------------------------------------------- run length
-    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
-        batches_done = self.trainer.fit_loop.total_batch_idx + 1
-        if self.max_iterations is not None and batches_done >= self.max_iterations:
-            self.trainer.should_stop = True
+    def source_and_target(self, translation: Translation) -> tuple[nn.Module, nn.Module]:
+        """The auto-encoders to encode with and to decode with for ``translation``."""
+        return self.autoencoders[translation.source], self.autoencoders[translation.target]

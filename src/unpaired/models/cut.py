@@ -10,19 +10,19 @@ conf/model/fastcut.yaml).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from itertools import chain
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
-from hydra.utils import instantiate
-from torch import Tensor
-from torch.nn import Parameter
+from torch import Tensor, nn
 
+from unpaired.domains import Translation
 from unpaired.errors import ConfigError
-from unpaired.losses import AdversarialLoss, PatchNCELoss, gradient_penalty
-from unpaired.models.base import DIRECTIONS, Batch, GANModule, LossTerms, Outputs
-from unpaired.nn import PatchSampleMLP, init_weights
+from unpaired.losses import PatchNCELoss
+from unpaired.models.base import Batch, LossTerms
+from unpaired.models.gan import GANModule
+from unpaired.models.outputs import Outputs
+from unpaired.nn import PatchSampleMLP
 from unpaired.nn.features import feature_channels, feature_layers, sequential_features
 
 
@@ -48,9 +48,9 @@ class CUT(GANModule):
     Adam over ``G`` and ``F`` performs exactly the same updates as two with equal settings.
 
     Args:
-        generator, discriminator: Hydra nodes (``_target_`` + arguments). The generator's layers
-            must be an ``nn.Sequential`` named ``model`` (the ResNet generator).
-        gan_mode: ``lsgan`` | ``vanilla`` | ``hinge`` | ``wgangp``.
+        generator, discriminator: Hydra nodes (``_target_`` + arguments) or modules. The
+            generator's layers must be an ``nn.Sequential`` named ``model`` (the ResNet
+            generator).
         lambda_GAN: weight of the adversarial loss.
         lambda_NCE: weight of the PatchNCE loss (CUT 1, FastCUT 10); 0 turns it off.
         nce_idt: identity NCE on ``(real_B, G(real_B))`` (CUT on, FastCUT off).
@@ -61,24 +61,20 @@ class CUT(GANModule):
         negatives_from_minibatch: negatives from every image of the batch (single-image mode);
             False takes them from the same image only, as CUT and FastCUT do.
         flip_equivariance: FastCUT's augmentation (see above).
-        lambda_gp: gradient-penalty weight, used with ``wgangp`` only.
-        init_type, init_gain: initialisation of ``G``, ``D`` and ``F``.
         feature_probe_size: side of the zero image of the dry run that finds the channel counts.
-        gradient_options: ``grad_clip_val``, ``grad_clip_algorithm``,
-            ``accumulate_grad_batches``: see :class:`GANModule`.
+        common: ``gan_mode``, ``lambda_gp`` (:class:`~unpaired.models.gan.GANModule`) and the
+            optimiser, schedule, initialisation (of ``G``, ``D`` and ``F``; the authors':
+            ``xavier``, gain 0.02) and gradient options of
+            :class:`~unpaired.models.base.GenerativeModule`.
     """
 
-    discriminator_first = True
-    directions = ("AtoB",)
+    generator_networks = ("G", "F")
+    discriminator_networks = ("D_B",)
 
     def __init__(
         self,
         generator: Mapping[str, Any],
         discriminator: Mapping[str, Any],
-        optimizer: Mapping[str, Any],
-        scheduler: Mapping[str, Any] | None = None,
-        scheduler_interval: str = "epoch",
-        gan_mode: str = "lsgan",
         lambda_GAN: float = 1.0,
         lambda_NCE: float = 1.0,
         nce_idt: bool = True,
@@ -88,54 +84,44 @@ class CUT(GANModule):
         nce_T: float = 0.07,
         negatives_from_minibatch: bool = False,
         flip_equivariance: bool = False,
-        lambda_gp: float = 10.0,
-        init_type: str = "xavier",
-        init_gain: float = 0.02,
         feature_probe_size: int = 64,
-        **gradient_options: Any,
+        **common: Any,
     ) -> None:
-        super().__init__(optimizer, scheduler, scheduler_interval, **gradient_options)
+        super().__init__(**{"init_type": "xavier", **common})
         self.save_hyperparameters()
         if num_patches < 1:
             raise ConfigError(f"model.num_patches={num_patches}; set it to at least 1.")
-        self.G = init_weights(instantiate(generator), init_type, init_gain)
-        self.D_B = init_weights(instantiate(discriminator), init_type, init_gain)
+        self.G = self.network(generator)
+        self.D_B = self.network(discriminator)
         self.nce_layers = list(nce_layers)
-        input_nc = int(generator.get("input_nc", 3))
+        input_nc = _input_channels(self.G)
         channels = feature_channels(self.G, self.nce_layers, input_nc, feature_probe_size)
-        self.F = init_weights(PatchSampleMLP(channels, nc=netF_nc), init_type, init_gain)
-        self.adversarial = AdversarialLoss(gan_mode)
+        self.F = self.network(PatchSampleMLP(channels, nc=netF_nc))
         self.patch_nce = PatchNCELoss(nce_T, negatives_from_minibatch)
+        self.flipped = False  # whether this batch's forward pass ran on flipped images
 
-    # ---------------------------------------------------------------------------- parameters
-    def generator_parameters(self) -> Iterator[Parameter]:
-        return chain(self.G.parameters(), self.F.parameters())
-
-    def discriminator_parameters(self) -> Iterator[Parameter]:
-        return self.D_B.parameters()
+    @property
+    def translations(self) -> tuple[Translation, ...]:
+        a, b = self.domains
+        return (Translation(a, b),)
 
     # ------------------------------------------------------------------------------- forward
     def generate(self, batch: Batch) -> Outputs:
-        real_A = batch["A"]
-        real = torch.cat([real_A, batch["B"]]) if self.hparams.nce_idt else real_A
-        flipped = self.training and self.hparams.flip_equivariance and bool(torch.rand(()) < 0.5)
-        if flipped:
+        a, b = self.domains
+        real_a = batch[a]
+        real = torch.cat([real_a, batch[b]]) if self.hparams.nce_idt else real_a
+        # decided on the host, where the losses and visuals read it (no device sync)
+        self.flipped = self.training and self.hparams.flip_equivariance and random_flip()
+        if self.flipped:
             real = torch.flip(real, [3])
         fake = self.G(real)
-        n = real_A.shape[0]
-        outputs = {"fake_B": fake[:n], "flipped": torch.tensor(flipped, device=fake.device)}
+        n = real_a.shape[0]
+        outputs = {f"fake_{b}": fake[:n]}
         if self.hparams.nce_idt:
-            outputs["idt_B"] = fake[n:]
+            outputs[f"idt_{b}"] = fake[n:]
         return outputs
 
-    def translate(self, images: Tensor, direction: str = "AtoB") -> Tensor:
-        if direction not in DIRECTIONS:
-            raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
-        if direction != "AtoB":
-            raise ConfigError(
-                f"{type(self).__name__} is one-directional: it has a generator A→B only and "
-                "cannot translate BtoA. Train another model with the domains swapped for B→A."
-            )
+    def translate_as(self, images: Tensor, translation: Translation) -> Tensor:
         return self.G(images)
 
     # -------------------------------------------------------------------------------- losses
@@ -163,39 +149,50 @@ class CUT(GANModule):
 
     def generator_loss(self, batch: Batch, outputs: Outputs) -> tuple[Tensor, LossTerms]:
         hp = self.hparams
-        fake_B = outputs["fake_B"]
+        a, b = self.domains
+        fake_b = outputs[f"fake_{b}"]
+        adversarial_name = f"G_adv_{self.translations[0].suffix}"
         terms: LossTerms = {}
         if hp.lambda_GAN > 0:
-            terms["G_adv_AB"] = self.adversarial.generator(self.D_B(fake_B)) * hp.lambda_GAN
+            terms[adversarial_name] = self.adversarial.generator(self.D_B(fake_b)) * hp.lambda_GAN
         if hp.lambda_NCE > 0:
-            flipped = bool(outputs["flipped"])
-            terms["NCE"] = self.nce_loss(batch["A"], fake_B, flipped)
+            terms["NCE"] = self.nce_loss(batch[a], fake_b, self.flipped)
             if hp.nce_idt:
-                terms["NCE_idt"] = self.nce_loss(batch["B"], outputs["idt_B"], flipped)
-        nce = terms.get("NCE", fake_B.new_zeros(()))
+                terms["NCE_idt"] = self.nce_loss(batch[b], outputs[f"idt_{b}"], self.flipped)
+        nce = terms.get("NCE", fake_b.new_zeros(()))
         if "NCE_idt" in terms:
             nce = 0.5 * (nce + terms["NCE_idt"])
-        loss = terms.get("G_adv_AB", fake_B.new_zeros(())) + nce
+        loss = terms.get(adversarial_name, fake_b.new_zeros(())) + nce
         return loss, {"G": loss, **terms}
 
     def discriminator_loss(self, batch: Batch, outputs: Outputs) -> tuple[Tensor, LossTerms]:
-        real_B, fake_B = batch["B"], outputs["fake_B"].detach()
-        terms = {
-            "D_fake": self.adversarial.fake(self.D_B(fake_B)),
-            "D_real": self.adversarial.real(self.D_B(real_B)),
-        }
-        loss = 0.5 * (terms["D_fake"] + terms["D_real"])
-        if self.adversarial.mode == "wgangp":
-            terms["D_gp"] = gradient_penalty(self.D_B, real_B, fake_B, self.hparams.lambda_gp)
-            loss = loss + terms["D_gp"]
+        _, b = self.domains
+        real, fake, penalty = self.discriminator_terms(self.D_B, batch[b], outputs[f"fake_{b}"])
+        terms = {"D_fake": fake, "D_real": real}
+        loss = 0.5 * (fake + real)
+        if penalty is not None:
+            terms["D_gp"] = penalty
+            loss = loss + penalty
         return loss, {"D": loss, **terms}
 
     def visuals(self, batch: Batch, outputs: Outputs) -> dict[str, Tensor]:
-        fake_B = outputs["fake_B"]
-        if bool(outputs["flipped"]):  # shown in the orientation of real_A
-            fake_B = torch.flip(fake_B, [3])
-        visuals = {"real_A": batch["A"], "fake_B": fake_B, "real_B": batch["B"]}
-        if "idt_B" in outputs:
-            idt_B = outputs["idt_B"]
-            visuals["idt_B"] = torch.flip(idt_B, [3]) if bool(outputs["flipped"]) else idt_B
+        a, b = self.domains
+
+        def unflipped(images: Tensor) -> Tensor:  # shown in the orientation of the inputs
+            return torch.flip(images, [3]) if self.flipped else images
+
+        visuals = {f"real_{a}": batch[a], f"fake_{b}": unflipped(outputs[f"fake_{b}"])}
+        visuals[f"real_{b}"] = batch[b]
+        if f"idt_{b}" in outputs:
+            visuals[f"idt_{b}"] = unflipped(outputs[f"idt_{b}"])
         return visuals
+
+
+def random_flip() -> bool:
+    """Heads or tails from torch's RNG (the authors draw it with ``np.random``)."""
+    return bool(torch.rand(()) < 0.5)
+
+
+def _input_channels(net: nn.Module) -> int:
+    """The channels ``net`` takes: those of its first convolution."""
+    return next(m for m in net.modules() if isinstance(m, nn.Conv2d)).in_channels

@@ -10,9 +10,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from unpaired.domains import Translation
 from unpaired.errors import ConfigError
 from unpaired.models.autoencoder_gan import AutoEncoderGAN
-from unpaired.models.base import Batch, LossTerms, Outputs
+from unpaired.models.base import Batch, LossTerms
+from unpaired.models.outputs import Outputs
 from unpaired.nn.munit import AdaINGenerator
 
 
@@ -58,37 +60,15 @@ class MUNIT(AutoEncoderGAN):
         self,
         generator: Mapping[str, Any],
         discriminator: Mapping[str, Any],
-        optimizer: Mapping[str, Any],
-        scheduler: Mapping[str, Any] | None = None,
-        scheduler_interval: str = "step",
-        max_iterations: int | None = None,
-        gan_mode: str = "lsgan",
-        gan_w: float = 1.0,
         recon_x_w: float = 10.0,
         recon_s_w: float = 1.0,
         recon_c_w: float = 1.0,
         recon_x_cyc_w: float = 0.0,
         num_fixed_styles: int = 3,
         style_seed: int = 0,
-        init_type_G: str = "kaiming",
-        init_type_D: str = "normal",
-        init_gain: float = 0.02,
-        **gradient_options: Any,
+        **common: Any,
     ) -> None:
-        super().__init__(
-            generator,
-            discriminator,
-            optimizer,
-            scheduler,
-            scheduler_interval,
-            max_iterations,
-            gan_mode,
-            gan_w,
-            init_type_G,
-            init_type_D,
-            init_gain,
-            **gradient_options,
-        )
+        super().__init__(generator, discriminator, **common)
         self.save_hyperparameters()
         if num_fixed_styles < 1:
             raise ConfigError(f"model.num_fixed_styles={num_fixed_styles} must be at least 1.")
@@ -108,46 +88,46 @@ class MUNIT(AutoEncoderGAN):
         return styles.to(self.device)
 
     def _fixed_style(self, domain: str, index: int, n: int) -> Tensor:
-        return getattr(self, f"fixed_style_{domain}")[index].expand(n, -1)
+        """Fixed style ``index`` of ``domain`` (a domain name), for ``n`` images."""
+        role = "AB"[self.domains.index(domain)]  # the buffers are fixed_style_A, fixed_style_B
+        return getattr(self, f"fixed_style_{role}")[index].expand(n, -1)
 
     # ----------------------------------------------------------------------------- training
     def generate(self, batch: Batch) -> Outputs:
-        real_A, real_B = batch["A"], batch["B"]
-        content_A, own_style_A = self.gen_A.encode(real_A)
-        content_B, own_style_B = self.gen_B.encode(real_B)
+        a, b = self.domains
+        coder = self.autoencoders
+        content, own_style = {}, {}
+        for name in (a, b):
+            content[name], own_style[name] = coder[name].encode(batch[name])
         # target styles: fake_A renders B's content, so it needs len(real_B) codes of A
         if self.training:
-            style_A, style_B = self.random_styles(len(real_B)), self.random_styles(len(real_A))
+            style = {a: self.random_styles(len(batch[b])), b: self.random_styles(len(batch[a]))}
         else:
-            style_A = self._fixed_style("A", 0, len(real_B))
-            style_B = self._fixed_style("B", 0, len(real_A))
-        fake_A = self.gen_A.decode(content_B, style_A)
-        fake_B = self.gen_B.decode(content_A, style_B)
-        content_B_cycle, style_A_cycle = self.gen_A.encode(fake_A)
-        content_A_cycle, style_B_cycle = self.gen_B.encode(fake_B)
-        outputs = {
-            "recon_A": self.gen_A.decode(content_A, own_style_A),
-            "recon_B": self.gen_B.decode(content_B, own_style_B),
-            "fake_A": fake_A,
-            "fake_B": fake_B,
-            "content_A": content_A,
-            "content_B": content_B,
-            "content_A_cycle": content_A_cycle,
-            "content_B_cycle": content_B_cycle,
-            "style_A": style_A,
-            "style_B": style_B,
-            "style_A_cycle": style_A_cycle,
-            "style_B_cycle": style_B_cycle,
-        }
+            style = {
+                a: self._fixed_style(a, 0, len(batch[b])),
+                b: self._fixed_style(b, 0, len(batch[a])),
+            }
+        fake = {a: coder[a].decode(content[b], style[a]), b: coder[b].decode(content[a], style[b])}
+        content_cycle, style_cycle = {}, {}
+        content_cycle[b], style_cycle[a] = coder[a].encode(fake[a])
+        content_cycle[a], style_cycle[b] = coder[b].encode(fake[b])
+        outputs = {}
+        for name in (a, b):
+            outputs[f"recon_{name}"] = coder[name].decode(content[name], own_style[name])
+            outputs[f"fake_{name}"] = fake[name]
+            outputs[f"content_{name}"] = content[name]
+            outputs[f"content_{name}_cycle"] = content_cycle[name]
+            outputs[f"style_{name}"] = style[name]
+            outputs[f"style_{name}_cycle"] = style_cycle[name]
         if self.hparams.recon_x_cyc_w > 0:
-            outputs["cycle_A"] = self.gen_A.decode(content_A_cycle, own_style_A)
-            outputs["cycle_B"] = self.gen_B.decode(content_B_cycle, own_style_B)
+            for name in (a, b):
+                outputs[f"cycle_{name}"] = coder[name].decode(content_cycle[name], own_style[name])
         return outputs
 
     def generator_loss(self, batch: Batch, outputs: Outputs) -> tuple[Tensor, LossTerms]:
         hp = self.hparams
         terms = self.adversarial_terms(outputs)
-        for domain in ("A", "B"):
+        for domain in self.domains:
             real = batch[domain]
             recon = F.l1_loss(outputs[f"recon_{domain}"], real)
             style = F.l1_loss(outputs[f"style_{domain}_cycle"], outputs[f"style_{domain}"])
@@ -164,35 +144,40 @@ class MUNIT(AutoEncoderGAN):
     def visuals(self, batch: Batch, outputs: Outputs) -> dict[str, Tensor]:
         if self.training:
             return super().visuals(batch, outputs)
-        return {
-            **self._fixed_style_columns("AtoB", batch["A"], outputs["fake_B"]),
-            **self._fixed_style_columns("BtoA", batch["B"], outputs["fake_A"]),
-        }
+        columns: dict[str, Tensor] = {}
+        for translation in self.translations:
+            source, target = translation.source, translation.target
+            columns.update(
+                self._fixed_style_columns(translation, batch[source], outputs[f"fake_{target}"])
+            )
+        return columns
 
     def _fixed_style_columns(
-        self, direction: str, real: Tensor, first_translation: Tensor
+        self, translation: Translation, real: Tensor, first_translation: Tensor
     ) -> dict[str, Tensor]:
         """``real_X`` then its translation with every fixed style (the first one is given)."""
-        source_domain, target_domain = direction[0], direction[-1]
-        source, target = self.source_and_target(direction)
+        source, target = self.source_and_target(translation)
         content, _ = source.encode(real)
-        columns = {f"real_{source_domain}": real, f"fake_{target_domain}_1": first_translation}
+        columns = {
+            f"real_{translation.source}": real,
+            f"fake_{translation.target}_1": first_translation,
+        }
         for i in range(1, self.hparams.num_fixed_styles):
-            style = self._fixed_style(target_domain, i, len(real))
-            columns[f"fake_{target_domain}_{i + 1}"] = target.decode(content, style)
+            style = self._fixed_style(translation.target, i, len(real))
+            columns[f"fake_{translation.target}_{i + 1}"] = target.decode(content, style)
         return columns
 
     # -------------------------------------------------------------------------- translation
-    def translate(self, images: Tensor, direction: str = "AtoB") -> Tensor:
+    def translate_as(self, images: Tensor, translation: Translation) -> Tensor:
         """Deterministic translation, with the target domain's first fixed style code."""
-        source, target = self.source_and_target(direction)
+        source, target = self.source_and_target(translation)
         content, _ = source.encode(images)
-        return target.decode(content, self._fixed_style(direction[-1], 0, len(images)))
+        return target.decode(content, self._fixed_style(translation.target, 0, len(images)))
 
     def sample(
         self,
         images: Tensor,
-        direction: str = "AtoB",
+        direction: str | Translation | None = None,
         num_samples: int = 1,
         generator: torch.Generator | None = None,
     ) -> Tensor:
@@ -200,14 +185,17 @@ class MUNIT(AutoEncoderGAN):
         of every image uses the same random style code ``j``."""
         if num_samples < 1:
             raise ConfigError(f"samples={num_samples} must be at least 1.")
-        source, target = self.source_and_target(direction)
+        source, target = self.source_and_target(self.translation(direction))
         content, _ = source.encode(images)
         styles = self.random_styles(num_samples, generator)
         samples = [target.decode(content, style.expand(len(images), -1)) for style in styles]
         return torch.stack(samples, dim=1)
 
     def translate_with_style(
-        self, images: Tensor, reference_images: Tensor, direction: str = "AtoB"
+        self,
+        images: Tensor,
+        reference_images: Tensor,
+        direction: str | Translation | None = None,
     ) -> Tensor:
         """Translate ``images`` with the style of ``reference_images`` (of the target domain):
         one reference for the whole batch, or one per image."""
@@ -216,7 +204,7 @@ class MUNIT(AutoEncoderGAN):
                 f"got {len(reference_images)} style reference images for {len(images)} images; "
                 "give one reference for all of them, or one per image."
             )
-        source, target = self.source_and_target(direction)
+        source, target = self.source_and_target(self.translation(direction))
         content, _ = source.encode(images)
         _, style = target.encode(reference_images)
         return target.decode(content, style.expand(len(images), -1))

@@ -12,15 +12,13 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from hydra.utils import instantiate
 from torch import Tensor, nn
-from torch.nn import Parameter
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from unpaired.errors import ConfigError
-from unpaired.losses import AdversarialLoss, gradient_penalty
-from unpaired.models.base import DIRECTIONS, Batch, GANModule, LossTerms, Outputs
-from unpaired.nn import init_weights
+from unpaired.domains import Translation
+from unpaired.models.base import Batch, LossTerms
+from unpaired.models.gan import GANModule
+from unpaired.models.outputs import Outputs
 
 
 @contextmanager
@@ -68,88 +66,71 @@ class Pix2Pix(GANModule):
     no dropout).
 
     Args:
-        generator, discriminator: Hydra nodes (``_target_`` + arguments).
-        gan_mode: ``vanilla`` (the paper's) | ``lsgan`` | ``hinge`` | ``wgangp``.
+        generator, discriminator: Hydra nodes (``_target_`` + arguments) or modules.
         lambda_L1: weight of the L1 loss to the true B image (100).
-        lambda_gp: gradient-penalty weight, used with ``wgangp`` only.
         paper_inference: see above.
-        init_type, init_gain: weight initialisation of ``G`` and ``D`` (normal, 0.02).
-        gradient_options: ``grad_clip_val``, ``grad_clip_algorithm``,
-            ``accumulate_grad_batches``: see :class:`GANModule`.
+        common: ``gan_mode`` (the paper's: ``vanilla``), ``lambda_gp``
+            (:class:`~unpaired.models.gan.GANModule`) and the optimiser, schedule,
+            initialisation (normal, 0.02) and gradient options of
+            :class:`~unpaired.models.base.GenerativeModule`.
     """
 
-    discriminator_first = True
-    directions = ("AtoB",)
+    generator_networks = ("G",)
+    discriminator_networks = ("D",)
 
     def __init__(
         self,
         generator: Mapping[str, Any],
         discriminator: Mapping[str, Any],
-        optimizer: Mapping[str, Any],
-        scheduler: Mapping[str, Any] | None = None,
-        scheduler_interval: str = "epoch",
-        gan_mode: str = "vanilla",
         lambda_L1: float = 100.0,
-        lambda_gp: float = 10.0,
         paper_inference: bool = True,
-        init_type: str = "normal",
-        init_gain: float = 0.02,
-        **gradient_options: Any,
+        **common: Any,
     ) -> None:
-        super().__init__(optimizer, scheduler, scheduler_interval, **gradient_options)
+        super().__init__(**{"gan_mode": "vanilla", **common})
         self.save_hyperparameters()
-        self.G = init_weights(instantiate(generator), init_type, init_gain)
-        self.D = init_weights(instantiate(discriminator), init_type, init_gain)
-        self.adversarial = AdversarialLoss(gan_mode)
+        self.G = self.network(generator)
+        self.D = self.network(discriminator)
 
-    def generator_parameters(self) -> Iterator[Parameter]:
-        return self.G.parameters()
+    @property
+    def translations(self) -> tuple[Translation, ...]:
+        a, b = self.domains
+        return (Translation(a, b),)
 
-    def discriminator_parameters(self) -> Iterator[Parameter]:
-        return self.D.parameters()
-
-    def _translate(self, real_A: Tensor) -> Tensor:
+    def translate_as(self, images: Tensor, translation: Translation) -> Tensor:
         if self.training or not self.hparams.paper_inference:
-            return self.G(real_A)
+            return self.G(images)
         with paper_inference(self.G):
-            return torch.cat([self.G(image[None]) for image in real_A])
+            return torch.cat([self.G(image[None]) for image in images])
 
     def generate(self, batch: Batch) -> Outputs:
-        return {"fake_B": self._translate(batch["A"])}
-
-    def translate(self, images: Tensor, direction: str = "AtoB") -> Tensor:
-        if direction not in DIRECTIONS:
-            raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
-        if direction != "AtoB":
-            raise ConfigError(
-                "pix2pix is one-directional: it has a generator A→B only and cannot translate "
-                "BtoA. Train another model with data.direction swapped for B→A."
-            )
-        return self._translate(images)
+        a, b = self.domains
+        return {f"fake_{b}": self.translate_as(batch[a], self.translations[0])}
 
     def generator_loss(self, batch: Batch, outputs: Outputs) -> tuple[Tensor, LossTerms]:
-        real_A, real_B, fake_B = batch["A"], batch["B"], outputs["fake_B"]
+        a, b = self.domains
+        real_a, real_b, fake_b = batch[a], batch[b], outputs[f"fake_{b}"]
+        adversarial_name = f"G_adv_{self.translations[0].suffix}"
         terms = {
-            "G_adv_AB": self.adversarial.generator(self.D(torch.cat([real_A, fake_B], 1))),
-            "L1": F.l1_loss(fake_B, real_B) * self.hparams.lambda_L1,
+            adversarial_name: self.adversarial.generator(self.D(torch.cat([real_a, fake_b], 1))),
+            "L1": F.l1_loss(fake_b, real_b) * self.hparams.lambda_L1,
         }
-        loss = terms["G_adv_AB"] + terms["L1"]
+        loss = terms[adversarial_name] + terms["L1"]
         return loss, {"G": loss, **terms}
 
     def discriminator_loss(self, batch: Batch, outputs: Outputs) -> tuple[Tensor, LossTerms]:
-        real_A = batch["A"]
-        fake_AB = torch.cat([real_A, outputs["fake_B"].detach()], 1)
-        real_AB = torch.cat([real_A, batch["B"]], 1)
-        terms = {
-            "D_fake": self.adversarial.fake(self.D(fake_AB)),
-            "D_real": self.adversarial.real(self.D(real_AB)),
-        }
-        loss = 0.5 * (terms["D_fake"] + terms["D_real"])
-        if self.adversarial.mode == "wgangp":
-            # Interpolates between the two pairs: the condition A is the same in both.
-            terms["D_gp"] = gradient_penalty(self.D, real_AB, fake_AB, self.hparams.lambda_gp)
-            loss = loss + terms["D_gp"]
+        a, b = self.domains
+        real_a = batch[a]
+        fake_ab = torch.cat([real_a, outputs[f"fake_{b}"]], 1)
+        real_ab = torch.cat([real_a, batch[b]], 1)
+        # with wgangp the penalty interpolates the two pairs: their condition A is the same
+        real, fake, penalty = self.discriminator_terms(self.D, real_ab, fake_ab)
+        terms = {"D_fake": fake, "D_real": real}
+        loss = 0.5 * (fake + real)
+        if penalty is not None:
+            terms["D_gp"] = penalty
+            loss = loss + penalty
         return loss, {"D": loss, **terms}
 
     def visuals(self, batch: Batch, outputs: Outputs) -> dict[str, Tensor]:
-        return {"real_A": batch["A"], "fake_B": outputs["fake_B"], "real_B": batch["B"]}
+        a, b = self.domains
+        return {f"real_{a}": batch[a], f"fake_{b}": outputs[f"fake_{b}"], f"real_{b}": batch[b]}

@@ -9,8 +9,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from unpaired.domains import Translation
 from unpaired.models.autoencoder_gan import AutoEncoderGAN
-from unpaired.models.base import Batch, LossTerms, Outputs
+from unpaired.models.base import Batch, LossTerms
+from unpaired.models.outputs import Outputs
 from unpaired.nn.unit import VAEGenerator, share_latent_blocks
 
 
@@ -48,36 +50,14 @@ class UNIT(AutoEncoderGAN):
         self,
         generator: Mapping[str, Any],
         discriminator: Mapping[str, Any],
-        optimizer: Mapping[str, Any],
-        scheduler: Mapping[str, Any] | None = None,
-        scheduler_interval: str = "step",
-        max_iterations: int | None = None,
-        gan_mode: str = "lsgan",
-        gan_w: float = 1.0,
         recon_x_w: float = 10.0,
         recon_kl_w: float = 0.01,
         recon_x_cyc_w: float = 10.0,
         recon_kl_cyc_w: float = 0.01,
         n_shared_blocks: int = 0,
-        init_type_G: str = "kaiming",
-        init_type_D: str = "normal",
-        init_gain: float = 0.02,
-        **gradient_options: Any,
+        **common: Any,
     ) -> None:
-        super().__init__(
-            generator,
-            discriminator,
-            optimizer,
-            scheduler,
-            scheduler_interval,
-            max_iterations,
-            gan_mode,
-            gan_w,
-            init_type_G,
-            init_type_D,
-            init_gain,
-            **gradient_options,
-        )
+        super().__init__(generator, discriminator, **common)
         self.save_hyperparameters()
         share_latent_blocks(self.gen_A, self.gen_B, n_shared_blocks)
 
@@ -86,30 +66,28 @@ class UNIT(AutoEncoderGAN):
         return code + torch.randn_like(code) if self.training else code
 
     def generate(self, batch: Batch) -> Outputs:
-        latent_A, latent_B = self.gen_A.encode(batch["A"]), self.gen_B.encode(batch["B"])
-        z_A, z_B = self._sample(latent_A), self._sample(latent_B)
-        fake_B, fake_A = self.gen_B.decode(z_A), self.gen_A.decode(z_B)
+        a, b = self.domains
+        coder = self.autoencoders
+        latent = {name: coder[name].encode(batch[name]) for name in (a, b)}
+        z = {name: self._sample(latent[name]) for name in (a, b)}
+        fake = {b: coder[b].decode(z[a]), a: coder[a].decode(z[b])}
         # the translations' codes: latent_A_cycle encodes fake_B, which came from A
-        latent_A_cycle, latent_B_cycle = self.gen_B.encode(fake_B), self.gen_A.encode(fake_A)
-        outputs = {
-            "latent_A": latent_A,
-            "latent_B": latent_B,
-            "recon_A": self.gen_A.decode(z_A),
-            "recon_B": self.gen_B.decode(z_B),
-            "fake_A": fake_A,
-            "fake_B": fake_B,
-            "latent_A_cycle": latent_A_cycle,
-            "latent_B_cycle": latent_B_cycle,
-        }
+        latent_cycle = {a: coder[b].encode(fake[b]), b: coder[a].encode(fake[a])}
+        outputs = {}
+        for name in (a, b):
+            outputs[f"latent_{name}"] = latent[name]
+            outputs[f"recon_{name}"] = coder[name].decode(z[name])
+            outputs[f"fake_{name}"] = fake[name]
+            outputs[f"latent_{name}_cycle"] = latent_cycle[name]
         if self.hparams.recon_x_cyc_w > 0:
-            outputs["cycle_A"] = self.gen_A.decode(self._sample(latent_A_cycle))
-            outputs["cycle_B"] = self.gen_B.decode(self._sample(latent_B_cycle))
+            for name in (a, b):
+                outputs[f"cycle_{name}"] = coder[name].decode(self._sample(latent_cycle[name]))
         return outputs
 
     def generator_loss(self, batch: Batch, outputs: Outputs) -> tuple[Tensor, LossTerms]:
         hp = self.hparams
         terms = self.adversarial_terms(outputs)
-        for domain in ("A", "B"):
+        for domain in self.domains:
             real = batch[domain]
             terms[f"recon_x_{domain}"] = hp.recon_x_w * F.l1_loss(outputs[f"recon_{domain}"], real)
             terms[f"kl_{domain}"] = hp.recon_kl_w * latent_kl(outputs[f"latent_{domain}"])
@@ -122,7 +100,7 @@ class UNIT(AutoEncoderGAN):
         loss = sum(terms.values())
         return loss, {"G": loss, **terms}
 
-    def translate(self, images: Tensor, direction: str = "AtoB") -> Tensor:
+    def translate_as(self, images: Tensor, translation: Translation) -> Tensor:
         """Decode the images' codes (without noise) into the other domain."""
-        source, target = self.source_and_target(direction)
+        source, target = self.source_and_target(translation)
         return target.decode(source.encode(images))

@@ -27,7 +27,7 @@ from unpaired.errors import CheckpointError
 from unpaired.utils.disk import atomic_write
 
 if TYPE_CHECKING:
-    from unpaired.models.base import GANModule
+    from unpaired.models.base import GenerativeModule
 
 #: Checkpoint entry (and safetensors header field) naming the module class that wrote it.
 MODEL_TARGET_KEY = "model_target"
@@ -163,20 +163,21 @@ def _first(items: list[str]) -> str:
     return shown if len(items) <= _SHOWN_KEYS else f"{shown}, +{len(items) - _SHOWN_KEYS} more"
 
 
-def generator_state_dict(module: GANModule) -> dict[str, Tensor]:
-    """The weights of the generator side: every child module whose parameters are all trained by
-    the generator optimiser (CycleGAN: ``G_AB`` and ``G_BA``), keyed as in the module."""
-    trained = {id(parameter) for parameter in module.generator_parameters()}
+def generator_state_dict(module: GenerativeModule) -> dict[str, Tensor]:
+    """The weights of the module's generating side (its ``generator_networks``: CycleGAN's
+    ``G_AB`` and ``G_BA``) and their averages if it keeps any (``ema.copies.G_AB``, ...), keyed
+    as in the module."""
+    networks = {name: getattr(module, name) for name in module.generator_networks}
+    if module.ema is not None:
+        networks.update({f"ema.copies.{name}": net for name, net in module.ema.copies.items()})
     return {
         f"{name}.{key}": value.detach().cpu().contiguous()
-        for name, child in module.named_children()
-        if (parameters := list(child.parameters()))
-        and all(id(parameter) in trained for parameter in parameters)
-        for key, value in child.state_dict().items()
+        for name, network in networks.items()
+        for key, value in network.state_dict().items()
     }
 
 
-def save_generators(module: GANModule, path: str | Path, **metadata: str) -> None:
+def save_generators(module: GenerativeModule, path: str | Path, **metadata: str) -> None:
     """Write the generator weights as safetensors (no pickle: safe to share and to load
     anywhere), with the module's hyperparameters as JSON and ``metadata`` in the header."""
     header = {
