@@ -117,6 +117,9 @@ def main() -> int:
     parser.add_argument(
         "--only", type=Path, help="count only the mutants named in this file (one a line)"
     )
+    parser.add_argument(
+        "--equivalent", type=Path, default=HERE / "equivalent.txt", help="the equivalent list"
+    )
     args = parser.parse_args()
 
     found = results(args.root)
@@ -126,7 +129,7 @@ def main() -> int:
     if not found:
         print("no mutmut results under mutants/: run `make mutate` first", file=sys.stderr)
         return 1
-    equivalent = equivalent_mutants()
+    equivalent = equivalent_mutants(args.equivalent)
     summary = summarise(found, equivalent)
     text = markdown(summary)
     print(text)
