@@ -49,7 +49,7 @@ test-floors: $(FLOORS_STAMP)
 	OMP_NUM_THREADS=1 $(FLOORS_VENV)/bin/python -m pytest -m slow
 
 ## Mutation testing of nn/, losses/, models/ and the checkpoint and download code against their
-# fast tests ([tool.mutmut] in pyproject.toml); about N min on a 2-core CPU. Writes
+# fast tests ([tool.mutmut] in pyproject.toml); about an hour on a 2-core CPU. Writes
 # mutation-report.md and .json (docs/mutation-testing.md). mutmut resumes where a stopped run
 # left off; `rm -rf mutants` starts afresh.
 mutate: $(STAMP)
