@@ -105,7 +105,10 @@ def test_evaluate_writes_fid_kid_ground_truth_images_and_page(
     assert len(links) == 2 * N_TEST * 3  # input | translation | reconstruction, both ways
     assert all((folder / link).is_file() for link in links)
     assert (folder / "grid_AtoB.png").is_file() and (folder / "grid_BtoA.png").is_file()
-    assert "eval/fid_AB" in result.stderr + result.stdout
+    screen = result.stderr + result.stdout
+    fid = results["AtoB"]["fid"]
+    assert f"AtoB     FID {fid:.2f}, KID" in screen  # the numbers, then where they are
+    assert f"results  {(folder / 'results.json').relative_to(tmp_path)}" in screen
     (wandb_run,) = (folder / "wandb").glob("offline-run-*")
     grids = sorted(p.name for p in wandb_run.glob("files/media/images/eval/*.png"))
     assert [name.rsplit("_", 2)[0] for name in grids] == ["images_AtoB", "images_BtoA"]

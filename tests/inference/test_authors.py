@@ -9,7 +9,6 @@ loader cannot see (a depth no preset uses, dropout).
 
 from __future__ import annotations
 
-import importlib.util
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import pytest
 import torch
 from torch import nn
 
+import golden  # tests/golden/golden.py (pytest puts tests/golden on the path)
 from unpaired.data.padding import run_padded
 from unpaired.errors import CheckpointError
 from unpaired.inference import load_translator
@@ -26,16 +26,6 @@ from unpaired.nn import ResnetGenerator, UnetGenerator
 NGF = 4
 
 
-def _load_golden() -> Any:
-    path = Path(__file__).parents[1] / "golden" / "golden.py"
-    spec = importlib.util.spec_from_file_location("golden_fixtures", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-golden = _load_golden()
 GOLDEN = {f"{p.parent.name}/{p.stem}": p for p in golden.fixture_paths()}
 
 

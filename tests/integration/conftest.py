@@ -1,5 +1,6 @@
 """Whole runs of ``unpaired-train`` as subprocesses: on the tiny synthetic set (``train_cli``), or
-with the callbacks of probes.py available to them (``train_with_probes``)."""
+with the callbacks of probes.py available to them (``train_with_probes``); and whether a trained
+model follows the scene it translates (``scene_errors``)."""
 
 import os
 import subprocess
@@ -10,6 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import torch
+from torchvision.io import ImageReadMode, read_image
+
+from unpaired.evaluation.load import load_module
+from unpaired.metrics.ground_truth import per_image_errors
 
 HERE = Path(__file__).resolve().parent
 SRC = HERE.parents[1] / "src"
@@ -129,3 +135,49 @@ def save_parameters() -> Callable[[Path], list[str]]:
         ]
 
     return overrides
+
+
+def _synthetic_test_images(folder: Path) -> torch.Tensor:
+    """The PNG images of ``folder``, sorted by name, as one batch in [-1, 1]."""
+    images = [read_image(str(path), ImageReadMode.RGB) for path in sorted(folder.glob("*.png"))]
+    return torch.stack(images).float() / 127.5 - 1
+
+
+def _scenes_and_truths(data_root: Path, translation: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """The test images of the synthetic set at ``data_root`` that ``translation`` (``AtoB`` or
+    ``BtoA``) starts from, and their true translations, in the same order."""
+    if (data_root / "test").is_dir():  # the paired layout: A | B side by side
+        pairs = _synthetic_test_images(data_root / "test")
+        a, b = pairs.chunk(2, dim=3)
+        return (a, b) if translation == "AtoB" else (b, a)
+    source = translation[0]
+    return (
+        _synthetic_test_images(data_root / f"test{source}"),
+        _synthetic_test_images(data_root / f"test{source}_true"),
+    )
+
+
+@pytest.fixture
+def scene_errors() -> Callable[[Path, Path, str], tuple[float, float]]:
+    """``scene_errors(checkpoint, data_root, translation)``: the mean L1 (in the units of
+    ``ground_truth.json``) of the trained model's translations of the synthetic test scenes
+    against their own true translations, and against the true translations of the other scenes.
+
+    A generator that ignores its input (it has learnt the target domain's colours and
+    background, not the scene) scores the same on both, and on this set it can still lower the
+    error against the truth a good deal: only the first figure clearly below the second shows a
+    translation that follows its input."""
+
+    def errors(checkpoint: Path, data_root: Path, translation: str) -> tuple[float, float]:
+        module, _ = load_module(checkpoint, weights="raw")
+        scenes, truths = _scenes_and_truths(data_root, translation)
+        with torch.no_grad():
+            translated = module.translate(scenes, translation)
+        own = per_image_errors(translated, truths)["L1"].mean().item()
+        others = [
+            per_image_errors(translated, truths.roll(shift, dims=0))["L1"].mean().item()
+            for shift in range(1, len(truths))
+        ]
+        return own, sum(others) / len(others)
+
+    return errors

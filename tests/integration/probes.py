@@ -12,6 +12,9 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
+#: torch's all_reduce as imported, which CountCollectives' patching of the module leaves alone.
+_UNCOUNTED_ALL_REDUCE = dist.all_reduce
+
 
 class SaveParametersOfEveryRank(L.Callback):
     """Writes every rank's parameters when training starts and ends, to
@@ -52,7 +55,9 @@ class CountGradientReductions(L.Callback):
     ) -> torch.futures.Future[torch.Tensor]:
         self._count += 1
         buffer = bucket.buffer().div_(dist.get_world_size())
-        return dist.all_reduce(buffer, async_op=True).get_future().then(lambda f: f.value()[0])
+        # DDP's own gradient reduction, not one of the step's (CountCollectives leaves it out)
+        reduction = _UNCOUNTED_ALL_REDUCE(buffer, async_op=True)
+        return reduction.get_future().then(lambda f: f.value()[0])
 
     def on_train_batch_end(self, trainer: L.Trainer, *args: Any) -> None:
         self.per_batch.append(self._count)
@@ -126,3 +131,49 @@ class NonFiniteLossOnOneRank(L.Callback):
         self.dirpath.mkdir(parents=True, exist_ok=True)
         output = self.dirpath / f"nonfinite_rank{trainer.global_rank}.json"
         output.write_text(json.dumps(int(pl_module.nonfinite_steps)))
+
+
+class CountCollectives(L.Callback):
+    """Counts the collective calls made from Python (``torch.distributed.all_reduce``,
+    ``broadcast``, ``all_gather``, ``barrier``, ...) in every training batch, and writes every
+    rank's counts to ``<dirpath>/collectives_rank<N>.json``. DDP's own gradient all-reduces go
+    through its C++ reducer and are not counted here (CountGradientReductions counts those)."""
+
+    NAMES = (
+        "all_reduce",
+        "all_gather",
+        "all_gather_object",
+        "broadcast",
+        "broadcast_object_list",
+        "reduce",
+        "barrier",
+    )
+
+    def __init__(self, dirpath: str) -> None:
+        self.dirpath = Path(dirpath)
+        self.per_batch: list[int] = []
+        self._count = 0
+        self._originals: dict[str, Any] = {}
+
+    def _counting(self, function: Any) -> Any:
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self._count += 1
+            return function(*args, **kwargs)
+
+        return counted
+
+    def on_train_batch_start(self, *args: Any) -> None:
+        self._count = 0
+        for name in self.NAMES:
+            self._originals[name] = getattr(dist, name)
+            setattr(dist, name, self._counting(self._originals[name]))
+
+    def on_train_batch_end(self, trainer: L.Trainer, *args: Any) -> None:
+        for name, function in self._originals.items():
+            setattr(dist, name, function)
+        self.per_batch.append(self._count)
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.dirpath.mkdir(parents=True, exist_ok=True)
+        output = self.dirpath / f"collectives_rank{trainer.global_rank}.json"
+        output.write_text(json.dumps(self.per_batch))

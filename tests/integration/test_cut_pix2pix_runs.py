@@ -110,8 +110,8 @@ SMALL_CUT_NETS = [
 
 
 @pytest.mark.parametrize("method", sorted(LEARNING_RUNS))
-def test_a_short_run_lowers_the_error_against_the_true_translation(
-    tmp_path: Path, method: str
+def test_a_short_run_learns_to_translate_the_scene(
+    tmp_path: Path, method: str, scene_errors
 ) -> None:
     nets = SMALL_CUT_NETS if method != "pix2pix" else ["model.discriminator.ndf=8"]
     overrides = [
@@ -122,12 +122,22 @@ def test_a_short_run_lowers_the_error_against_the_true_translation(
         "model.scheduler.n_epochs_decay=0",
         "data.n_train=96",
         "data.n_test=16",
-        "callbacks.checkpoint=null",
         "callbacks.image_grid=null",
         f"name={method}",
     ]
     result = train(tmp_path, *overrides)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    report = ground_truth(run_folder(tmp_path, method))
+    folder = run_folder(tmp_path, method)
+    report = ground_truth(folder)
     start, end = report["start"]["L1_AB"], report["end"]["L1_AB"]
     assert end < 0.9 * start, report
+    data = tmp_path / "data" / ("synthetic_aligned" if method == "pix2pix" else "synthetic")
+    own, others = scene_errors(folder / "checkpoints" / "last.ckpt", data, "AtoB")
+    if method == "pix2pix":
+        assert own < 0.9 * others, (own, others)
+    else:
+        # Runs this short teach CUT the target's colours, not yet the scene (own/others measured
+        # 1.08-1.19 here, and still 1.1 after 8 epochs): its steps are checked against the
+        # authors' (test_golden_training.py); here, that its translation depends on the scene at
+        # all, which a generator that ignores its input (exactly 1) fails
+        assert abs(own - others) > 0.05 * others, (own, others)

@@ -54,6 +54,9 @@ def test_two_ranks_train_the_weights_of_one_process_on_both_their_batches(
             "model.accumulate_grad_batches=2",  # one update: 2 ranks x 2 batches of 1 image
             *save_parameters(tmp_path / "ddp"),
             *count_reductions(tmp_path / "ddp"),
+            "+callbacks.collectives._target_=probes.CountCollectives",
+            f"+callbacks.collectives.dirpath={tmp_path / 'ddp'}",
+            "trainer.log_every_n_steps=1",  # logging every step adds no collective
         ],
         tmp_path,
     )
@@ -80,10 +83,14 @@ def test_two_ranks_train_the_weights_of_one_process_on_both_their_batches(
     moved = max((rank0[name] - initial[name]).abs().max() for name in rank0)
     assert moved > 100 * TOLERANCE  # a missing or doubled all-reduce would show
 
-    # gradients were all-reduced on the update batch only (one bucket for G, one for D)
+    # gradients were all-reduced on the update batch only (one bucket for G, one for D), and
+    # the only other collectives of a step are the two all-reduces deciding whether the G and
+    # the D update are finite on every rank: none for logging
     for rank in (0, 1):
         reductions = json.loads((tmp_path / "ddp" / f"reductions_rank{rank}.json").read_text())
         assert reductions == [0, 2]
+        collectives = json.loads((tmp_path / "ddp" / f"collectives_rank{rank}.json").read_text())
+        assert collectives == [0, 2]
 
     # one run folder for both ranks, with one set of checkpoints
     (run,) = (tmp_path / "experiments" / "ddp").iterdir()

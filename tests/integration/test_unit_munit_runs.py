@@ -104,22 +104,30 @@ def compose_run(model: str, data_dir: Path, run_dir: Path, *overrides: str) -> D
 
 
 @pytest.mark.parametrize("model", ["unit", "munit"])
-def test_short_run_lowers_the_error_against_the_true_translation(
-    model: str, data_dir: Path, tmp_path: Path
+def test_a_short_run_learns_to_translate_the_scene(
+    model: str, data_dir: Path, tmp_path: Path, scene_errors
 ) -> None:
-    iterations = 40
+    # 40 iterations lowered the error against the truth by a quarter while the translations
+    # still ignored their input (equal error against the other scenes' truths): a run must be
+    # long enough for the translation to follow the scene
+    iterations = 1000
     cfg = compose_run(
         model,
         data_dir,
         tmp_path,
         f"model.max_iterations={iterations}",
-        "model.scheduler.step_size=16",  # halve the learning rate twice within the run
+        "model.scheduler.step_size=400",  # halve the learning rate twice within the run
     )
     train(cfg)
 
     report = json.loads((tmp_path / "ground_truth.json").read_text())
     for metric in ("L1_AB", "L1_BA"):
-        assert report["end"][metric] < report["start"][metric], (metric, report)
+        assert report["end"][metric] < 0.5 * report["start"][metric], (metric, report)
+    for translation in ("AtoB", "BtoA"):
+        own, others = scene_errors(
+            tmp_path / "checkpoints" / "last.ckpt", data_dir / "synthetic", translation
+        )
+        assert own < 0.9 * others, (translation, own, others)
 
     checkpoint = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=False)
     # one iteration = one batch = a D step and a G step, each counted by Lightning

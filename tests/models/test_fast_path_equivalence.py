@@ -18,7 +18,6 @@ channels-last) and bf16 within 2e-2 (seen: 3.8e-3), while a real change fails: a
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -28,7 +27,6 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 from torch import Tensor
-from torch.overrides import TorchFunctionMode
 from torch.utils.data import DataLoader
 
 from unpaired.bench.train import AuthorsCycleGAN
@@ -175,58 +173,3 @@ def test_compiled_networks_give_the_same_losses(compose_train):
     assert module.G_AB._compiled_call_impl is not None
     assert_same_losses(ours, reference_losses(model, initial_weights(model)), FP32)
     assert list(module.state_dict()) == list(initial_weights(model).state_dict())
-
-
-# ------------------------------------------------------------------------------ host syncs
-#: Tensor methods that copy a value to the host, which waits for a GPU to finish its queue.
-HOST_READS = {
-    Tensor.item,
-    Tensor.tolist,
-    Tensor.numpy,
-    Tensor.cpu,
-    Tensor.__bool__,
-    Tensor.__float__,
-    Tensor.__int__,
-    Tensor.__index__,
-}
-#: Callers that read tensors which live on the CPU on every device, so reading them waits for
-#: nothing: the history pools' random draws and the optimisers' step counters.
-CPU_BY_DESIGN = ("unpaired/utils/image_pool.py", "torch/optim/")
-
-
-class _RecordHostReads(TorchFunctionMode):
-    def __init__(self) -> None:
-        super().__init__()
-        self.callers: list[str] = []
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        if func in HOST_READS:
-            frames = traceback.extract_stack()[:-1]
-            caller = next(f for f in reversed(frames) if not _inside_torch_dispatch(f.filename))
-            self.callers.append(f"{caller.filename}:{caller.lineno}")
-        return func(*args, **(kwargs or {}))
-
-
-def _inside_torch_dispatch(filename: str) -> bool:
-    return filename.endswith(("torch/overrides.py", "torch/_tensor.py"))
-
-
-class _WatchSteps(L.Callback):
-    """Records host reads from the start to the end of every training step."""
-
-    def __init__(self) -> None:
-        self.mode = _RecordHostReads()
-
-    def on_train_batch_start(self, *args: Any) -> None:
-        self.mode.__enter__()
-
-    def on_train_batch_end(self, *args: Any) -> None:
-        self.mode.__exit__(None, None, None)
-
-
-def test_training_step_reads_nothing_back_from_the_device(compose_train):
-    watch = _WatchSteps()
-    fit_ours(model_config(compose_train, []), callbacks=[watch])
-    assert watch.mode.callers  # the pools' draws are seen, so the watch works
-    syncs = [c for c in watch.mode.callers if not any(part in c for part in CPU_BY_DESIGN)]
-    assert syncs == []

@@ -27,10 +27,8 @@ from Python's ``random``, ours from torch's), so a preset without pools passes h
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import lightning as L
@@ -40,19 +38,9 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 from torch.utils.data import DataLoader
 
+import golden  # tests/golden/golden.py (pytest puts tests/golden on the path)
 from unpaired.models import CycleGAN
 
-
-def _load_golden() -> Any:
-    path = Path(__file__).parents[1] / "golden" / "golden.py"
-    spec = importlib.util.spec_from_file_location("golden_fixtures", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-golden = _load_golden()
 FIXTURE = golden.GOLDEN_DIR / "training" / "cyclegan_steps.safetensors"
 
 #: Their network -> ours.

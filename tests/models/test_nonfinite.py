@@ -9,7 +9,7 @@ import torch
 
 from unpaired.callbacks import Checkpointing, NonFiniteGuard
 from unpaired.errors import NonFiniteError
-from unpaired.models import CycleGAN
+from unpaired.models import CycleGAN, updates
 from unpaired.utils.checkpoint import load_checkpoint
 
 MakeCycleGAN = Callable[..., CycleGAN]
@@ -97,3 +97,34 @@ def test_nonfinite_weights_are_never_written_over_the_last_good_checkpoint(
     assert saved["epoch"] == 0
     assert all(torch.isfinite(value).all() for value in saved["state_dict"].values())
     assert "non-finite values: " in caplog.text
+
+
+def test_a_guard_reading_every_few_steps_warns_at_its_next_look(
+    make_cyclegan: MakeCycleGAN, fit: Fit, caplog: Any
+) -> None:
+    poison = PoisonBatches({1})
+    with caplog.at_level(logging.WARNING):
+        fit(make_cyclegan(), [poison, NonFiniteGuard(max_consecutive=3, check_every_n_steps=3)])
+    assert "batch 1:" not in caplog.text  # it does not look every batch
+    assert "non-finite loss or gradient in epoch 0, batch 2: 2 update(s) skipped" in caplog.text
+
+
+def test_a_streak_between_two_looks_still_stops_the_run(
+    make_cyclegan: MakeCycleGAN, fit: Fit
+) -> None:
+    # batches 1 and 2 are skipped (4 updates in a row), batch 3 is fine again before the look
+    guard = NonFiniteGuard(max_consecutive=3, check_every_n_steps=4)
+    with pytest.raises(NonFiniteError, match=r"4 optimiser steps in a row .*epoch 0, batch 3"):
+        fit(make_cyclegan(), [PoisonBatches({1, 2}), guard])
+
+
+def test_without_the_fused_skip_protocol_the_update_is_decided_on_the_host(
+    make_cyclegan: MakeCycleGAN, fit: Fit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # another torch, whose fused optimisers may not read found_inf: the same skip, on the host
+    monkeypatch.setattr(updates, "FOUND_INF_PROTOCOL", False)
+    model, poison = make_cyclegan("model.optimizer.fused=true"), PoisonBatches({1})
+    trainer = fit(model, [poison, NonFiniteGuard(max_consecutive=3)], max_epochs=1)
+    assert same_weights(poison.before[1], poison.after[1])
+    assert int(model.nonfinite_steps) == 2
+    assert trainer.global_step == 2 * 3  # the skipped calls left out, as on the host path

@@ -11,7 +11,6 @@ slope, a dropped blur or a wrong split of MUNIT's AdaIN parameters.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,20 +23,10 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 from torch import Tensor, nn
 
+import golden  # tests/golden/golden.py (pytest puts tests/golden on the path)
 from unpaired.nn import PatchSampleMLP, feature_layers, sequential_features
 from unpaired.nn.dcgan import DCGANDiscriminator, DCGANGenerator
 
-
-def _load_golden() -> Any:
-    path = Path(__file__).parents[1] / "golden" / "golden.py"
-    spec = importlib.util.spec_from_file_location("golden_fixtures", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-golden = _load_golden()
 CONF = Path(__file__).parents[2] / "conf" / "model"
 
 

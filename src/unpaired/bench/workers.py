@@ -33,6 +33,7 @@ from unpaired.bench.measure import (
     peak_memory,
     synchronize,
 )
+from unpaired.cli.screen import quiet_third_parties
 from unpaired.errors import UnpairedError
 
 
@@ -153,6 +154,7 @@ def _worker_main(
 ) -> None:
     for name in ("lightning.pytorch", "lightning.fabric"):  # no banners between the figures
         logging.getLogger(name).setLevel(logging.WARNING)
+    quiet_third_parties()
     try:
         if threads is not None:
             torch.set_num_threads(threads)

@@ -98,4 +98,4 @@ class GroundTruthReport(L.Callback):
         for name in (k for k in start if k != "epoch"):
             table.add_row(name, f"{start[name]:.4f}", f"{end[name]:.4f}")
         Console().print(table)
-        log.info("ground-truth errors written to %s", self.output)
+        log.debug("ground-truth errors written to %s", self.output)  # the run's ending says so

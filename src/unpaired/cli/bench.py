@@ -41,6 +41,7 @@ from unpaired.bench.report import figures_table, mode_record, speedups
 from unpaired.bench.train import TRAIN_MODES, training_modes
 from unpaired.bench.workers import ModeSpec, compare_modes
 from unpaired.cli.common import run_reporting_user_errors
+from unpaired.cli.screen import quiet_third_parties
 from unpaired.data.io import find_images
 from unpaired.errors import DataError
 
@@ -284,6 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
+    quiet_third_parties()
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     # argparse takes positional arguments in one run: Hydra overrides written after an option

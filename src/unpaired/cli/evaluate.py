@@ -24,6 +24,7 @@ from unpaired.cli.common import (
     null_group_overrides,
     run_reporting_user_errors,
 )
+from unpaired.cli.screen import block, quiet_third_parties, shown_path
 from unpaired.config import config_dir, register_resolvers
 from unpaired.domains import Translation
 from unpaired.errors import ConfigError
@@ -75,15 +76,34 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     }
     (output_dir / RESULTS_FILE).write_text(json.dumps(results, indent=2) + "\n")
     metrics = flat_metrics(results, module.translations)
-    for name, value in metrics.items():
-        log.info("%s = %.6g", name, value)
     for logger in instantiate_collection(cfg.get("logger")):
         logger.log_metrics(metrics, step=0)
         for name, grid in evaluation.grids.items():
             log_image([logger], f"eval/images_{name}", grid, "input | translation | rec", 0)
         logger.finalize("success")
-    log.info("results: %s; page: %s", output_dir / RESULTS_FILE, output_dir / "index.html")
+    log.info("%s", summary(results, module.translations, output_dir))
     return results
+
+
+def summary(results: dict[str, Any], translations: Iterable[Translation], folder: Path) -> str:
+    """The numbers per translation, and what was written where."""
+    rows = []
+    for translation in translations:
+        entry = results.get(str(translation), {})
+        numbers = []
+        if "fid" in entry:
+            numbers.append(f"FID {entry['fid']:.2f}")
+        if "kid" in entry:
+            numbers.append(f"KID {entry['kid']:.4f} ± {entry['kid_std']:.4f}")
+        numbers += [f"{name} {value:.4g}" for name, value in entry.get("ground_truth", {}).items()]
+        rows.append((str(translation), ", ".join(numbers) or "translated"))
+    rows += [
+        ("weights", results["weights"]),
+        ("results", shown_path(folder / RESULTS_FILE)),
+        ("page", shown_path(folder / "index.html")),
+        ("images", shown_path(folder / "images")),
+    ]
+    return block(f"Evaluated {shown_path(results['checkpoint'])}:", rows)
 
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="evaluate")
@@ -92,6 +112,7 @@ def _main(cfg: DictConfig) -> Any:
 
 
 def main() -> None:
+    quiet_third_parties()
     register_resolvers()
     sys.argv[1:] = null_group_overrides(sys.argv[1:], config_dir())
     _main()

@@ -15,6 +15,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from unpaired.cli.common import run_reporting_user_errors
+from unpaired.cli.screen import quiet_third_parties
 from unpaired.config import config_dir
 from unpaired.inference.export import export
 
@@ -43,6 +44,7 @@ def _main(cfg: DictConfig) -> Any:
 
 
 def main() -> None:
+    quiet_third_parties()
     _main()
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import hydra
 import lightning as L
 from hydra.utils import instantiate
+from lightning.pytorch.callbacks import ProgressBar
 from lightning.pytorch.strategies.launchers import _SubprocessScriptLauncher
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import DictConfig, OmegaConf
@@ -30,6 +31,8 @@ from unpaired.cli.common import (
     null_group_overrides,
     run_reporting_user_errors,
 )
+from unpaired.cli.run_report import ending_block, start_block
+from unpaired.cli.screen import quiet_third_parties
 from unpaired.config import config_dir, register_resolvers
 from unpaired.errors import ConfigError, TrainingError
 from unpaired.utils.checkpoint import check_compatible, load_checkpoint
@@ -41,18 +44,21 @@ log = logging.getLogger(__name__)
 def train(cfg: DictConfig) -> dict[str, float]:
     """Train as ``cfg`` says; returns the final metrics (``trainer.callback_metrics``)."""
     OmegaConf.resolve(cfg)  # the module's hyperparameters and the checkpoints store plain values
-    log.info("config:\n%s", OmegaConf.to_yaml(cfg))
+    if cfg.get("print_config"):
+        log.info("config:\n%s", OmegaConf.to_yaml(cfg))
     check_trainer_options(cfg.trainer)
     run_dir = Path(cfg.paths.output_dir).absolute()
     resume_from = checkpoint_to_resume(cfg, run_dir)
     if cfg.get("seed") is not None:
-        L.seed_everything(cfg.seed, workers=True)
+        L.seed_everything(cfg.seed, workers=True, verbose=False)
 
     datamodule: L.LightningDataModule = instantiate(cfg.data)
     model: L.LightningModule = instantiate(cfg.model, _recursive_=False, _convert_="all")
     if resume_from is not None:
         prepare_resume(cfg, model, resume_from, continues_run=run_dir in resume_from.parents)
     callbacks = instantiate_collection(cfg.get("callbacks"))
+    if not cfg.trainer.get("enable_progress_bar", True):  # Lightning refuses a bar then
+        callbacks = [c for c in callbacks if not isinstance(c, ProgressBar)]
     loggers = instantiate_collection(cfg.get("logger"))
     trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
     if in_multirun() and isinstance(trainer.strategy.launcher, _SubprocessScriptLauncher):
@@ -62,6 +68,8 @@ def train(cfg: DictConfig) -> dict[str, float]:
             "through SLURM (hydra/launcher=slurm), which starts the processes itself, or run "
             "them one at a time without -m."
         )
+    if trainer.is_global_zero:
+        log.info("%s", start_block(cfg, model, trainer))
     for logger in loggers:
         logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
 
@@ -74,7 +82,8 @@ def train(cfg: DictConfig) -> dict[str, float]:
             REQUEUE_EXIT_CODE,
         )
         raise SystemExit(REQUEUE_EXIT_CODE) from stop
-    log.info("run folder: %s", cfg.paths.output_dir)
+    if trainer.is_global_zero:
+        log.info("%s", ending_block(cfg, trainer, model, datamodule))
     return {name: float(value) for name, value in trainer.callback_metrics.items()}
 
 
@@ -179,6 +188,7 @@ def _main(cfg: DictConfig) -> float | None:
 
 
 def main() -> None:
+    quiet_third_parties()
     register_resolvers()
     sys.argv[1:] = null_group_overrides(sys.argv[1:], config_dir())
     _main()

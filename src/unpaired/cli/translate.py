@@ -29,6 +29,7 @@ from torch.utils.data import DataLoader
 from torchvision.utils import save_image
 
 from unpaired.cli.common import run_reporting_user_errors
+from unpaired.cli.screen import quiet_third_parties
 from unpaired.config import config_dir
 from unpaired.data.single import SingleImageDataset
 from unpaired.errors import ConfigError, DataError
@@ -123,6 +124,7 @@ def _main(cfg: DictConfig) -> Any:
 
 
 def main() -> None:
+    quiet_third_parties()
     _main()
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -189,8 +190,9 @@ class CUT(GANModule):
 
 
 def random_flip() -> bool:
-    """Heads or tails from torch's RNG (the authors draw it with ``np.random``)."""
-    return bool(torch.rand(()) < 0.5)
+    """Heads or tails from NumPy's global RNG, as the authors draw it (``np.random``): on the
+    host, so that deciding costs no read of a tensor (seeded and restored like torch's)."""
+    return bool(np.random.random() < 0.5)
 
 
 def _input_channels(net: nn.Module) -> int:

@@ -37,12 +37,20 @@ def scales_gradients(precision: Precision) -> bool:
     return isinstance(precision, MixedPrecision) and precision.scaler is not None
 
 
+#: torch's fused optimisers skip an update when their ``found_inf`` attribute holds 1: a private
+#: protocol between them and torch's grad scaler (``_step_supports_amp_scaling``), in place for
+#: fused Adam, AdamW and SGD on CPUs and GPUs from torch 2.4 on. Where it is not (another torch,
+#: another optimiser), the update is decided on the host instead: the same skip, one sync more.
+FOUND_INF_PROTOCOL = tuple(int(part) for part in torch.__version__.split(".")[:2]) >= (2, 4)
+
+
 def skips_on_device(optimizer: Optimizer, precision: Precision) -> bool:
-    """Whether ``optimizer`` can skip an update by a flag on the device: torch's fused
-    optimisers take a ``found_inf`` tensor (unless a grad scaler already passes its own)."""
+    """Whether ``optimizer`` can skip an update by a flag on the device (see
+    :data:`FOUND_INF_PROTOCOL`; not under a grad scaler, which passes its own flag)."""
     fused = bool(optimizer.defaults.get("fused"))
     return (
-        fused
+        FOUND_INF_PROTOCOL
+        and fused
         and getattr(optimizer, "_step_supports_amp_scaling", False)
         and not scales_gradients(precision)
     )
