@@ -169,7 +169,8 @@ class ArchiveServer:
     response for that path is cut off (once), as a dropped connection would. ``ranges``: the
     Range header of every request (None without one). ``sent``: the bytes of body sent in
     answer to every request. ``honour_ranges``: False makes it answer every request with the
-    whole file, like servers without Range support.
+    whole file, like servers without Range support. ``content_range``: False leaves the
+    Content-Range header out of 206 and 416 answers, as some servers and proxies do.
     """
 
     url: str = ""
@@ -178,6 +179,7 @@ class ArchiveServer:
     ranges: list[str | None] = field(default_factory=list)
     sent: list[int] = field(default_factory=list)
     honour_ranges: bool = True
+    content_range: bool = True
 
 
 def _handler(server: ArchiveServer) -> type[BaseHTTPRequestHandler]:
@@ -195,12 +197,14 @@ def _handler(server: ArchiveServer) -> type[BaseHTTPRequestHandler]:
                 start = int(requested.removeprefix("bytes=").split("-")[0])
                 if start >= len(data):
                     self.send_response(416)
-                    self.send_header("Content-Range", f"bytes */{len(data)}")
+                    if server.content_range:
+                        self.send_header("Content-Range", f"bytes */{len(data)}")
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
                 self.send_response(206)
-                self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+                if server.content_range:
+                    self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
             else:
                 self.send_response(200)
             body = data[start:]

@@ -3,10 +3,14 @@
 ``archive_server`` and ``archives`` (tests/conftest.py) serve and build the archives.
 """
 
+import errno
+import gzip
 import hashlib
 import io
 import json
+import os
 import re
+import tarfile
 import types
 import zipfile
 from pathlib import Path
@@ -15,6 +19,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
+from unpaired.data import download as download_module
 from unpaired.data.download import (
     SOURCES,
     CorruptArchiveError,
@@ -82,6 +87,7 @@ def test_download_installs_in_our_layout(
     assert target == tmp_path / "horse2zebra"
     _assert_installed(target, horse_zip)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["horse2zebra"]  # archive deleted
+    assert json.loads((target / ".source").read_text())["origin"] == archive_server.url + ZIP_PATH
 
 
 def test_tar_gz_of_pix2pix_is_installed_under_its_name(
@@ -151,6 +157,77 @@ def test_complete_part_file_is_not_fetched_again(
     _assert_installed(tmp_path / "horse2zebra", horse_zip)
 
 
+def test_a_complete_part_file_unconfirmed_by_the_server_is_fetched_again(
+    tmp_path: Path, archive_server: Any, horse_zip: bytes, quiet: Console
+) -> None:
+    # a 416 without Content-Range does not say how long the file is: start afresh
+    archive_server.files[ZIP_PATH] = horse_zip
+    archive_server.content_range = False
+    (tmp_path / ".horse2zebra.zip.part").write_bytes(horse_zip)
+    download("horse2zebra", tmp_path, mirror=archive_server.url, console=quiet)
+    assert archive_server.ranges == [f"bytes={len(horse_zip)}-", None]
+    _assert_installed(tmp_path / "horse2zebra", horse_zip)
+
+
+def test_a_partial_answer_without_its_range_restarts_the_download(
+    tmp_path: Path, archive_server: Any, horse_zip: bytes, quiet: Console
+) -> None:
+    # a 206 without Content-Range may not start where the part file ends: start afresh
+    half = len(horse_zip) // 2
+    archive_server.files[ZIP_PATH] = horse_zip
+    archive_server.cut_after[ZIP_PATH] = half
+    with pytest.raises(DataError, match="resume"):
+        download("horse2zebra", tmp_path, mirror=archive_server.url, console=quiet)
+    archive_server.content_range = False
+    download("horse2zebra", tmp_path, mirror=archive_server.url, console=quiet)
+    assert archive_server.ranges == [None, f"bytes={half}-", None]
+    _assert_installed(tmp_path / "horse2zebra", horse_zip)
+    assert _leftovers(tmp_path) == []
+
+
+def test_a_part_file_longer_than_the_archive_is_replaced(
+    tmp_path: Path, archive_server: Any, horse_zip: bytes, quiet: Console
+) -> None:
+    # the server's 416 names another length: the part is of another file, fetch it all again
+    archive_server.files[ZIP_PATH] = horse_zip
+    (tmp_path / ".horse2zebra.zip.part").write_bytes(horse_zip + b"more")
+    download("horse2zebra", tmp_path, mirror=archive_server.url, console=quiet)
+    assert archive_server.ranges == [f"bytes={len(horse_zip) + 4}-", None]
+    _assert_installed(tmp_path / "horse2zebra", horse_zip)
+
+
+def test_a_download_makes_the_root_and_its_parents(
+    tmp_path: Path, archive_server: Any, horse_zip: bytes, quiet: Console
+) -> None:
+    archive_server.files[ZIP_PATH] = horse_zip
+    download("horse2zebra", tmp_path / "a" / "b", mirror=archive_server.url, console=quiet)
+    _assert_installed(tmp_path / "a" / "b" / "horse2zebra", horse_zip)
+
+
+def test_a_file_gone_from_the_server_while_resuming_is_named(
+    tmp_path: Path, archive_server: Any, quiet: Console
+) -> None:
+    (tmp_path / ".horse2zebra.zip.part").write_bytes(b"half")
+    with pytest.raises(DataError, match=r"horse2zebra\.zip failed: HTTP 404"):
+        download("horse2zebra", tmp_path, mirror=archive_server.url, console=quiet)
+
+
+def test_the_macos_resource_folder_beside_the_top_folder_is_ignored(
+    tmp_path: Path, archives: types.SimpleNamespace, quiet: Console
+) -> None:
+    members = {**archives.dataset("horse2zebra"), "__MACOSX/horse2zebra/._0.png": b"x"}
+    archive = tmp_path / "horse2zebra.zip"
+    archive.write_bytes(archives.zip(members))
+    target = install_from_file(archive, "horse2zebra", tmp_path / "data", console=quiet)
+    assert sorted(p.name for p in target.iterdir()) == [
+        ".source",
+        "testA",
+        "testB",
+        "trainA",
+        "trainB",
+    ]
+
+
 def test_truncated_archive_is_refused_and_deleted(
     tmp_path: Path, archive_server: Any, horse_zip: bytes, quiet: Console
 ) -> None:
@@ -199,6 +276,8 @@ def test_corrupt_tar_gz_fails_its_crc(
         ("zip", {"set/../../evil.txt": b"x"}, {}, "climbs out"),
         ("zip", {"/tmp/evil.txt": b"x"}, {}, "absolute path"),
         ("zip", {"C:/evil.txt": b"x"}, {}, "absolute path"),
+        ("zip", {"set\\..\\..\\evil.txt": b"x"}, {}, "climbs out"),  # Windows separators
+        ("zip", {"\\evil.txt": b"x"}, {}, "absolute path"),
         ("tar_gz", {"set/ok.png": b"x", "../evil.txt": b"x"}, {}, "climbs out"),
         ("tar_gz", {"set/ok.png": b"x"}, {"set/link.png": "/etc/passwd"}, "is a link"),
     ],
@@ -216,10 +295,56 @@ def test_malicious_archives_are_refused(
     build = archives.zip if kind == "zip" else archives.tar_gz
     archive.write_bytes(build(members, links) if links else build(members))
     root = tmp_path / "deep" / "data"
-    with pytest.raises(UnsafeArchiveError, match=f"refusing to extract .*{problem}"):
+    with pytest.raises(UnsafeArchiveError, match=f"refusing to extract .*evil.{kind}.*{problem}"):
         install_from_file(archive, "set", root, console=quiet)
     assert list(root.iterdir()) == []  # nothing installed, no staging folder left
     assert not any(path.name == "evil.txt" for path in tmp_path.rglob("*"))
+
+
+def _typed_zip(path: Path, members: dict[str, int]) -> None:
+    """A zip whose members carry Unix file types in their attributes, as zip(1) writes them."""
+    with zipfile.ZipFile(path, "w") as zipped:
+        for name, mode in members.items():
+            info = zipfile.ZipInfo(name)
+            info.external_attr = mode << 16
+            zipped.writestr(info, b"" if name.endswith("/") else b"data")
+
+
+def test_zip_with_unix_file_types_installs_its_files_and_folders(
+    tmp_path: Path, quiet: Console
+) -> None:
+    archive = tmp_path / "typed.zip"
+    members = {
+        "set/": 0o040755,
+        "set/trainA/": 0o040755,
+        "set/trainA/a.png": 0o100644,
+        "x": 0o100644,
+    }
+    _typed_zip(archive, members)
+    target = install_from_file(archive, "set", tmp_path / "data", console=quiet)
+    assert (target / "set" / "trainA" / "a.png").read_bytes() == b"data"
+    assert (target / "x").read_bytes() == b"data"  # a one-letter name at the top is a name
+
+
+def test_zip_with_a_pipe_is_refused(tmp_path: Path, quiet: Console) -> None:
+    archive = tmp_path / "pipe.zip"
+    _typed_zip(archive, {"set/a.png": 0o100644, "set/pipe": 0o010644})
+    with pytest.raises(UnsafeArchiveError, match="'set/pipe' is a special file"):
+        install_from_file(archive, "set", tmp_path / "data", console=quiet)
+
+
+def test_from_file_with_force_replaces_a_folder_made_by_hand(
+    tmp_path: Path, horse_zip: bytes, quiet: Console
+) -> None:
+    mine = tmp_path / "data" / "horse2zebra" / "trainA" / "mine.png"
+    mine.parent.mkdir(parents=True)
+    mine.write_bytes(b"keep")
+    archive = tmp_path / "horse2zebra.zip"
+    archive.write_bytes(horse_zip)
+    with pytest.raises(DataError, match="--force"):
+        install_from_file(archive, "horse2zebra", tmp_path / "data", console=quiet)
+    target = install_from_file(archive, "horse2zebra", tmp_path / "data", force=True, console=quiet)
+    _assert_installed(target, horse_zip)
 
 
 def test_zip_with_a_symbolic_link_is_refused(tmp_path: Path, quiet: Console) -> None:
@@ -230,6 +355,35 @@ def test_zip_with_a_symbolic_link_is_refused(tmp_path: Path, quiet: Console) -> 
         zipped.writestr(link, "/etc/passwd")
     with pytest.raises(UnsafeArchiveError, match="is a link"):
         install_from_file(archive, "set", tmp_path / "data", console=quiet)
+
+
+def test_tar_with_a_device_or_pipe_is_refused(tmp_path: Path, quiet: Console) -> None:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        folder = tarfile.TarInfo("set")
+        folder.type = tarfile.DIRTYPE
+        tar.addfile(folder)
+        pipe = tarfile.TarInfo("set/pipe")
+        pipe.type = tarfile.FIFOTYPE
+        tar.addfile(pipe)
+    archive = tmp_path / "pipe.tar.gz"
+    archive.write_bytes(buffer.getvalue())
+    with pytest.raises(UnsafeArchiveError, match="'set/pipe' is a special file"):
+        install_from_file(archive, "set", tmp_path / "data", console=quiet)
+    assert list((tmp_path / "data").iterdir()) == []
+
+
+def test_damaged_gzip_is_not_taken_for_a_tar(tmp_path: Path, quiet: Console) -> None:
+    archive = tmp_path / "set.tar.gz"
+    archive.write_bytes(gzip.compress(b"x" * 5000)[:10] + bytes(40))  # gzip header, then zeros
+    with pytest.raises(CorruptArchiveError, match="neither a zip nor a tar archive"):
+        install_from_file(archive, "set", tmp_path / "data", console=quiet)
+
+
+def test_from_file_names_an_archive_that_is_not_there(tmp_path: Path, quiet: Console) -> None:
+    missing = tmp_path / "downloads" / "horse2zebra.zip"
+    with pytest.raises(DataError, match=f"archive {re.escape(str(missing))} not found"):
+        install_from_file(missing, "horse2zebra", tmp_path / "data", console=quiet)
 
 
 def test_offline_error_points_to_from_file(tmp_path: Path, quiet: Console) -> None:
@@ -282,7 +436,7 @@ def test_from_file_takes_a_set_of_your_own_without_a_top_folder(
     assert (target / "trainA" / "a.png").read_bytes() == b"1"
 
 
-@pytest.mark.parametrize("name", ["../up", ".hidden", "a/b", ""])
+@pytest.mark.parametrize("name", ["../up", ".hidden", "a/b", "a\\b", ""])
 def test_from_file_refuses_names_that_are_not_folders(tmp_path: Path, name: str) -> None:
     with pytest.raises(DataError, match="not a data set name"):
         install_from_file(tmp_path / "x.zip", name, tmp_path)
@@ -307,3 +461,22 @@ def test_unknown_name_lists_the_known_ones(tmp_path: Path, quiet: Console) -> No
     with pytest.raises(DataError, match=re.escape("no data set is called 'horse2zebr'")) as error:
         download("horse2zebr", tmp_path, console=quiet)
     assert "horse2zebra" in str(error.value) and "--list" in str(error.value)
+
+
+def test_a_full_disk_during_a_download_is_not_called_an_interruption(
+    tmp_path: Path,
+    archive_server: Any,
+    horse_zip: bytes,
+    quiet: Console,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class FullDisk(io.BytesIO):
+        def write(self, data: Any) -> int:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    archive_server.files[ZIP_PATH] = horse_zip
+    monkeypatch.setattr(download_module, "open", lambda *args: FullDisk(), raising=False)
+    with pytest.raises(OSError, match="No space left") as error:
+        download("horse2zebra", tmp_path, mirror=archive_server.url, console=quiet)
+    assert error.value.errno == errno.ENOSPC
+    assert "resume" not in str(error.value)

@@ -70,6 +70,16 @@ def test_gradient_penalty_of_a_linear_critic_matches_its_weight_norm():
     assert penalty.item() == pytest.approx(10.0 * (norm - 1) ** 2, rel=1e-5)
 
 
+def test_gradient_penalty_weighs_10_by_default_and_sums_the_scales_of_a_multiscale_critic():
+    # two scales D_k(x) = c_k * sum(x): the gradient of their sum is (c_1 + c_2) everywhere
+    def critic(x: torch.Tensor) -> list[torch.Tensor]:
+        return [0.5 * x.sum(dim=(1, 2, 3)), 0.25 * x.sum(dim=(1, 2, 3))]
+
+    real, fake = torch.randn(2, 3, 4, 4), torch.randn(2, 3, 4, 4)
+    norm = (0.5 + 0.25) * math.sqrt(3 * 4 * 4)
+    assert gradient_penalty(critic, real, fake).item() == pytest.approx(10 * (norm - 1) ** 2)
+
+
 def test_gradient_penalty_trains_the_critic():
     critic = nn.Sequential(nn.Conv2d(3, 4, 3), nn.LeakyReLU(0.2), nn.Conv2d(4, 1, 3))
     penalty = gradient_penalty(critic, torch.randn(2, 3, 8, 8), torch.randn(2, 3, 8, 8))

@@ -238,6 +238,20 @@ def test_generator_loss_combines_gan_and_the_mean_of_both_nce_terms() -> None:
     assert terms["G"] is loss
 
 
+def test_a_zero_weight_leaves_its_term_out_of_the_generator_loss() -> None:
+    b = batch()
+    torch.manual_seed(0)
+    no_nce = tiny_cut(lambda_NCE=0.0)
+    loss, terms = no_nce.generator_loss(b, no_nce.generate(b))
+    assert set(terms) == {"G", "G_adv_AB"}
+    assert loss.item() == pytest.approx(terms["G_adv_AB"].item())
+    torch.manual_seed(0)
+    no_gan = tiny_cut(lambda_GAN=0.0)
+    loss, terms = no_gan.generator_loss(b, no_gan.generate(b))
+    assert set(terms) == {"G", "NCE", "NCE_idt"}
+    assert loss.item() == pytest.approx((0.5 * (terms["NCE"] + terms["NCE_idt"])).item())
+
+
 def test_fastcut_generator_loss_has_no_identity_term() -> None:
     model = tiny_cut(lambda_NCE=10.0, nce_idt=False, flip_equivariance=True)
     b = batch()
@@ -312,14 +326,14 @@ def test_discriminator_loss_halves_real_plus_fake_with_no_pool() -> None:
 
 def test_wgangp_adds_the_gradient_penalty_to_the_discriminator_loss() -> None:
     # the authors' CUT computes D_gp and never adds it: the total must hold it
-    model = tiny_cut(gan_mode="wgangp", lambda_gp=10.0)
+    model = tiny_cut(gan_mode="wgangp", lambda_gp=5.0)  # not the default 10: it is passed
     b = batch()
     outputs = model.generate(b)
     torch.manual_seed(1)
     loss, terms = model.discriminator_loss(b, outputs)
     fake = outputs["fake_B"].detach()
     torch.manual_seed(1)  # the same interpolation weights
-    penalty = gradient_penalty(model.D_B, b["B"], fake, 10.0)
+    penalty = gradient_penalty(model.D_B, b["B"], fake, 5.0)
     critic = 0.5 * (-model.D_B(b["B"]).mean() + model.D_B(fake).mean())
     assert penalty.item() > 0.1
     assert terms["D_gp"].item() == pytest.approx(penalty.item(), rel=1e-5)
@@ -332,3 +346,33 @@ def test_a_generator_without_sequential_layers_is_a_config_error() -> None:
         CUT(unet, TINY_D, optimizer=ADAM)
     with pytest.raises(ConfigError, match="layer"):
         tiny_cut(nce_layers=[0, 4, 99])
+
+
+def test_the_grid_shows_translations_in_the_orientation_of_their_input() -> None:
+    model = tiny_cut()
+    b = batch()
+    fake, idt = torch.randn(2, 3, 16, 16), torch.randn(2, 3, 16, 16)
+    model.flipped = False
+    plain = model.visuals(b, {"fake_B": fake, "idt_B": idt})
+    assert list(plain) == ["real_A", "fake_B", "real_B", "idt_B"]
+    assert plain["real_A"] is b["A"] and plain["real_B"] is b["B"]
+    assert plain["fake_B"] is fake and plain["idt_B"] is idt
+    model.flipped = True  # this step's inputs were flipped (FastCUT's flip equivariance)
+    flipped = model.visuals(b, {"fake_B": fake, "idt_B": idt})
+    torch.testing.assert_close(flipped["fake_B"], torch.flip(fake, [3]))
+    torch.testing.assert_close(flipped["idt_B"], torch.flip(idt, [3]))
+    # FastCUT has no identity translation to show
+    model.flipped = False
+    assert list(model.visuals(b, {"fake_B": fake})) == ["real_A", "fake_B", "real_B"]
+
+
+def test_without_identity_nce_only_a_is_translated() -> None:
+    model = tiny_cut(nce_idt=False)
+    outputs = model.generate(batch())
+    assert "idt_B" not in outputs and outputs["fake_B"].shape == (2, 3, 16, 16)
+
+
+def test_one_patch_is_enough_and_none_is_refused() -> None:
+    assert tiny_cut(num_patches=1).hparams.num_patches == 1
+    with pytest.raises(ConfigError, match="num_patches=0"):
+        tiny_cut(num_patches=0)

@@ -109,7 +109,7 @@ def test_discriminator_loss_halves_real_plus_fake_and_uses_the_pool_only_in_trai
 
 
 def test_wgangp_adds_a_gradient_penalty_to_each_discriminator():
-    model = tiny_cyclegan(gan_mode="wgangp", lambda_gp=10.0, pool_size=0)
+    model = tiny_cyclegan(gan_mode="wgangp", lambda_gp=5.0, pool_size=0)  # not the default 10
     b = batch()
     outputs = model.generate(b)
     torch.manual_seed(1)
@@ -117,9 +117,15 @@ def test_wgangp_adds_a_gradient_penalty_to_each_discriminator():
     torch.manual_seed(1)
     fake_A = outputs["fake_A"].detach()
     expected = 0.5 * (-model.D_A(b["A"]).mean() + model.D_A(fake_A).mean()) + gradient_penalty(
-        model.D_A, b["A"], fake_A, 10.0
+        model.D_A, b["A"], fake_A, 5.0
     )
     assert terms["D_A"].item() == pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_a_checkpoint_names_the_class_that_wrote_it():
+    checkpoint: dict = {}
+    tiny_cyclegan().on_save_checkpoint(checkpoint)
+    assert checkpoint["model_target"] == "unpaired.models.cyclegan.CycleGAN"
 
 
 def test_discriminator_loss_does_not_reach_the_generators():

@@ -1,5 +1,6 @@
 import pytest
 import torch
+from hydra.errors import InstantiationException
 from torch.optim import Adam
 from torch.optim.lr_scheduler import StepLR
 
@@ -119,6 +120,20 @@ def test_style_augmented_cycle_decodes_the_cycled_content_with_the_own_style(
     assert terms["cycle_A"].item() == pytest.approx(cycle.item())
 
 
+def test_the_style_augmented_cycle_is_on_for_any_positive_weight_and_off_at_zero(
+    build_model, batch
+) -> None:
+    cycles = {"cycle_A", "cycle_B"}
+    on = build_model("munit", *TINY, "model.recon_x_cyc_w=0.5").eval()
+    outputs = on.generate(batch)
+    _, terms = on.generator_loss(batch, outputs)
+    assert cycles <= set(outputs) and cycles <= set(terms)
+    off = build_model("munit", *TINY, "model.recon_x_cyc_w=0").eval()
+    outputs = off.generate(batch)
+    _, terms = off.generator_loss(batch, outputs)
+    assert not cycles & (set(outputs) | set(terms))
+
+
 def test_training_draws_new_styles_and_evaluation_uses_the_first_fixed_one(
     model: MUNIT, batch
 ) -> None:
@@ -182,6 +197,7 @@ def test_validation_grids_show_every_fixed_style_per_input(model: MUNIT, batch) 
         "fake_A_3",
     ]
     torch.testing.assert_close(visuals["fake_B_1"], model.translate(batch["A"]))
+    torch.testing.assert_close(visuals["fake_A_1"], model.translate(batch["B"], "BtoA"))
     content, _ = model.gen_A.encode(batch["A"])
     expected = model.gen_B.decode(content, model.fixed_style_B[2].expand(2, -1))
     torch.testing.assert_close(visuals["fake_B_3"], expected)
@@ -216,3 +232,9 @@ def test_a_generator_of_another_method_is_refused(model_arguments) -> None:
         ConfigError, match=r"model\.generator of type AdaINGenerator, got VAEGenerator"
     ):
         MUNIT(**model_arguments("munit", "model/generator=unit_vae"))
+
+
+def test_one_fixed_style_is_enough_and_none_is_refused(build_model) -> None:
+    assert build_model("munit", *TINY, "model.num_fixed_styles=1").fixed_style_B.shape[0] == 1
+    with pytest.raises(InstantiationException, match="num_fixed_styles=0 must be at least 1"):
+        build_model("munit", *TINY, "model.num_fixed_styles=0")  # Hydra wraps the ConfigError

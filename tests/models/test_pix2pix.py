@@ -225,7 +225,7 @@ def test_ddp_synchronises_batch_norm_where_torch_can() -> None:
 
 
 def test_wgangp_adds_the_gradient_penalty_on_pairs_to_the_discriminator_loss() -> None:
-    model = tiny_pix2pix(gan_mode="wgangp", lambda_gp=10.0)
+    model = tiny_pix2pix(gan_mode="wgangp", lambda_gp=5.0)  # not the default 10: it is passed
     b = batch()
     outputs = model.generate(b)
     torch.manual_seed(1)
@@ -233,8 +233,24 @@ def test_wgangp_adds_the_gradient_penalty_on_pairs_to_the_discriminator_loss() -
     fake_AB = torch.cat([b["A"], outputs["fake_B"].detach()], 1)
     real_AB = torch.cat([b["A"], b["B"]], 1)
     torch.manual_seed(1)  # the same interpolation weights
-    penalty = gradient_penalty(model.D, real_AB, fake_AB, 10.0)
+    penalty = gradient_penalty(model.D, real_AB, fake_AB, 5.0)
     critic = 0.5 * (-model.D(real_AB).mean() + model.D(fake_AB).mean())
     assert penalty.item() > 0.1
     assert terms["D_gp"].item() == pytest.approx(penalty.item(), rel=1e-5)
     assert loss.item() == pytest.approx((critic + penalty).item(), rel=1e-5)
+
+
+def test_the_logged_generator_total_is_g() -> None:
+    model = tiny_pix2pix()
+    b = batch()
+    loss, terms = model.generator_loss(b, model.generate(b))
+    assert terms["G"] is loss
+
+
+def test_grid_shows_input_output_and_ground_truth() -> None:
+    images = batch()
+    fake = torch.zeros_like(images["B"])
+    columns = tiny_pix2pix().visuals(images, {"fake_B": fake})
+    assert list(columns) == ["real_A", "fake_B", "real_B"]
+    assert columns["real_A"] is images["A"] and columns["fake_B"] is fake
+    assert columns["real_B"] is images["B"]

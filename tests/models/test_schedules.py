@@ -68,6 +68,29 @@ def test_a_checkpoint_of_a_plain_lambda_scheduler_loads_with_the_configured_sche
     fresh.load_state_dict(state)
     assert (fresh.last_epoch, fresh.decay.n_epochs_decay) == (1, 9)
     assert fresh.get_last_lr() == [pytest.approx(1 - 1 / 10)]
+    _stepped(fresh, 1)  # and it goes on with the configured schedule
+    assert fresh.get_last_lr() == [pytest.approx(1 - 2 / 10)]
+
+
+def test_a_saved_schedule_object_does_not_replace_the_configured_one():
+    # LRScheduler.state_dict() holds every attribute; a state with the schedule in it (as one
+    # written without LinearDecayLR.state_dict's filtering would be) still loads the config's
+    optimizer = torch.optim.Adam([torch.zeros(1, requires_grad=True)], lr=1.0)
+    old = linear_decay(optimizer, n_epochs=1, n_epochs_decay=1)
+    _stepped(old, 1)
+    state = {**old.state_dict(), "decay": LinearDecay(1, 1)}
+    fresh = linear_decay(torch.optim.Adam([torch.zeros(1, requires_grad=True)], lr=1.0), 1, 9)
+    fresh.load_state_dict(state)
+    assert fresh.decay.n_epochs_decay == 9
+    assert fresh.get_last_lr() == [pytest.approx(1 - 1 / 10)]
+
+
+def test_a_state_of_another_number_of_parameter_groups_is_refused():
+    one = linear_decay(torch.optim.Adam([torch.zeros(1, requires_grad=True)], lr=1.0), 1, 1)
+    groups = [{"params": [torch.zeros(1, requires_grad=True)]} for _ in range(2)]
+    two = linear_decay(torch.optim.Adam(groups, lr=1.0), 1, 1)
+    with pytest.raises(ValueError, match="zip"):
+        two.load_state_dict(one.state_dict())
 
 
 def test_the_scheduler_state_is_plain_values_for_weights_only_loading(tmp_path):

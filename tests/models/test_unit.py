@@ -1,7 +1,9 @@
+import lightning as L
 import pytest
 import torch
 from torch.optim import Adam
 from torch.optim.lr_scheduler import StepLR
+from torch.utils.data import DataLoader
 
 from unpaired.errors import ConfigError
 from unpaired.models import UNIT
@@ -182,3 +184,56 @@ def test_sharing_more_blocks_than_the_generator_has_is_refused(model_arguments) 
 def test_unknown_direction_is_a_clear_error(model: UNIT, batch) -> None:
     with pytest.raises(ConfigError, match=r"direction=A2B is not a translation .* AtoB, BtoA"):
         model.translate(batch["A"], "A2B")
+
+
+class _CountBatches(L.Callback):
+    def __init__(self) -> None:
+        self.batches = 0
+
+    def on_train_batch_end(self, *args: object) -> None:
+        self.batches += 1
+
+
+def _batches_trained(model: UNIT, max_epochs: int) -> int:
+    """Fit ``model`` on two training batches per epoch; the number of batches it trained on."""
+    images = [{"A": torch.rand(3, 16, 16), "B": torch.rand(3, 16, 16)} for _ in range(2)]
+    counter = _CountBatches()
+    trainer = L.Trainer(
+        accelerator="cpu",
+        max_epochs=max_epochs,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        callbacks=[counter],
+    )
+    trainer.fit(model, train_dataloaders=DataLoader(images, batch_size=1))
+    return counter.batches
+
+
+@pytest.mark.parametrize("max_iterations", [1, 3])
+def test_training_stops_after_max_iterations_batches(build_model, max_iterations: int) -> None:
+    # the authors' max_iter counts training batches over the run, across epochs
+    torch.manual_seed(0)
+    model = build_model("unit", *TINY, f"model.max_iterations={max_iterations}")
+    assert _batches_trained(model, max_epochs=5) == max_iterations
+
+
+def test_without_max_iterations_the_trainer_decides(build_model) -> None:
+    torch.manual_seed(0)
+    model = build_model("unit", *TINY, "model.max_iterations=null")
+    assert _batches_trained(model, max_epochs=2) == 4
+
+
+def test_the_cycle_terms_are_on_for_any_positive_weight_and_off_at_zero(build_model) -> None:
+    batch = {"A": torch.rand(2, 3, 16, 16) * 2 - 1, "B": torch.rand(2, 3, 16, 16) * 2 - 1}
+    cycles = {"cycle_A", "cycle_B"}
+    torch.manual_seed(0)
+    on = build_model("unit", *TINY, "model.recon_x_cyc_w=0.5")
+    outputs = on.generate(batch)
+    _, terms = on.generator_loss(batch, outputs)
+    assert cycles <= set(outputs) and cycles <= set(terms)
+    off = build_model("unit", *TINY, "model.recon_x_cyc_w=0", "model.recon_kl_cyc_w=0")
+    outputs = off.generate(batch)
+    _, terms = off.generator_loss(batch, outputs)
+    assert not cycles & (set(outputs) | set(terms))

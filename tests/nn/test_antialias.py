@@ -62,6 +62,11 @@ def test_upsample_is_bilinear_interpolation_and_doubles_the_size() -> None:
     assert torch.allclose(out, expected, atol=1e-5)
 
 
+@pytest.mark.parametrize("filt_size", [2, 3, 4, 5])
+def test_upsample_doubles_the_size_with_even_and_odd_filters(filt_size: int) -> None:
+    assert Upsample(2, filt_size=filt_size)(torch.randn(1, 2, 5, 6)).shape == (1, 2, 10, 12)
+
+
 @pytest.mark.parametrize("layer", [Downsample(4), Upsample(4)])
 def test_blur_keeps_constant_images_constant(layer: nn.Module) -> None:
     x = torch.full((1, 4, 8, 8), 0.3)
@@ -137,3 +142,24 @@ def test_antialiased_patchgan_has_the_same_parameters_and_map_size() -> None:
     with torch.no_grad():
         assert small(torch.randn(1, 3, 256, 256)).shape == (1, 1, 30, 30)
     assert n_params(PatchGANDiscriminator(input_nc=6, norm="batch", antialias=True)) == 2_768_705
+
+
+def test_a_filter_of_size_1_subsamples_without_blurring() -> None:
+    x = torch.randn(1, 2, 6, 6)
+    torch.testing.assert_close(Downsample(2, filt_size=1)(x), x[:, :, ::2, ::2])
+
+
+def test_an_even_filter_pads_one_more_pixel_after_than_before() -> None:
+    # filter 4: (4 - 1) // 2 = 1 pixel before and 4 // 2 = 2 after, as the authors' Downsample
+    layer = Downsample(2, filt_size=4)
+    x = torch.randn(1, 2, 6, 6)
+    padded = F.pad(x, (1, 2, 1, 2), mode="reflect")
+    expected = F.conv2d(padded, layer.filt, stride=2, groups=2)
+    torch.testing.assert_close(layer(x), expected)
+
+
+def test_zero_padding_blends_zeros_in_at_the_border_and_unknown_padding_is_named() -> None:
+    out = Downsample(1, pad_type="zero")(torch.ones(1, 1, 4, 4))
+    assert out[0, 0, 0, 0] < 1 and out[0, 0, -1, -1] == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="unknown pad_type 'mirror'"):
+        Downsample(1, pad_type="mirror")

@@ -5,6 +5,7 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 from torch import nn
+from torch.nn import functional as F
 
 from unpaired.nn import MultiScaleDiscriminator, PatchGANDiscriminator, PixelDiscriminator
 
@@ -70,6 +71,18 @@ def test_patchgan_state_dict_layout() -> None:
     assert {"model.0.weight", "model.0.bias", "model.2.weight", "model.3.running_mean"} <= keys
     assert {"model.11.weight", "model.11.bias"} <= keys
     assert "model.2.bias" not in keys
+
+
+def test_pixel_discriminator_computes_the_authors_layers() -> None:
+    # conv 1x1, LeakyReLU(0.2), conv 1x1, instance norm, LeakyReLU(0.2), conv 1x1
+    torch.manual_seed(0)
+    net = PixelDiscriminator(input_nc=3, ndf=4)
+    first, second, last = (m for m in net.modules() if isinstance(m, nn.Conv2d))
+    x = torch.randn(2, 3, 5, 5)
+    hidden = F.leaky_relu(F.conv2d(x, first.weight, first.bias), 0.2)
+    hidden = F.instance_norm(F.conv2d(hidden, second.weight, second.bias), eps=1e-5)
+    hidden = F.leaky_relu(hidden, 0.2)
+    torch.testing.assert_close(net(x), F.conv2d(hidden, last.weight, last.bias))
 
 
 def test_pixel_keeps_size_and_layout() -> None:

@@ -54,6 +54,8 @@ def test_feature_layers_accepts_a_sequential_or_a_model_attribute() -> None:
     assert feature_layers(net) is net.model
     with pytest.raises(ConfigError, match=r"nn\.Sequential"):
         feature_layers(UnetGenerator(num_downs=5, ngf=4))
+    with pytest.raises(ConfigError, match=r"Linear is not one"):
+        feature_layers(nn.Linear(2, 2))  # no `model` at all
 
 
 @pytest.mark.parametrize("ids", [[], [4, 0], [0, 0], [-1], [99]])
@@ -61,3 +63,11 @@ def test_bad_layer_ids_are_rejected_with_a_message(ids: list[int]) -> None:
     net = ResnetGenerator(ngf=4, n_blocks=1)
     with pytest.raises(ConfigError, match="layer"):
         feature_channels(net, ids, input_nc=3, size=16)
+
+
+def test_the_last_layer_index_is_the_last_one_accepted() -> None:
+    net = ResnetGenerator(ngf=4, n_blocks=1)
+    n = len(feature_layers(net))
+    assert len(feature_channels(net, [n - 1], input_nc=3, size=16)) == 1
+    with pytest.raises(ConfigError, match=f"indices of the generator's {n} layers"):
+        feature_channels(net, [n], input_nc=3, size=16)

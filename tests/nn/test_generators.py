@@ -151,3 +151,15 @@ def test_generator_config_instantiates(name: str) -> None:
     net = instantiate(OmegaConf.load(CONF / f"{name}.yaml"))
     assert type(net) is cls
     assert n_params(net) == expected
+
+
+def test_a_resnet_without_residual_blocks_is_allowed() -> None:
+    net = ResnetGenerator(ngf=4, n_blocks=0)
+    assert net(torch.randn(1, 3, 16, 16)).shape == (1, 3, 16, 16)
+    with pytest.raises(ValueError, match="n_blocks"):
+        ResnetGenerator(ngf=4, n_blocks=-1)
+
+
+def test_a_unet_maps_its_input_channels_to_other_output_channels() -> None:
+    net = UnetGenerator(input_nc=1, output_nc=3, num_downs=5, ngf=4)
+    assert net(torch.randn(1, 1, 32, 32)).shape == (1, 3, 32, 32)

@@ -77,3 +77,10 @@ def test_unknown_norm_raises() -> None:
     assert "instance" in str(err.value)
     with pytest.raises(ValueError, match="group"):
         uses_bias("group")
+
+
+def test_default_init_is_the_authors_normal_with_std_002() -> None:
+    torch.manual_seed(0)
+    net = init_weights(PatchGANDiscriminator())
+    largest = max(convs(net), key=lambda m: m.weight.numel())
+    assert largest.weight.std().item() == pytest.approx(0.02, rel=0.05)

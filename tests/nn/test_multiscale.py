@@ -71,3 +71,9 @@ def test_smallest_image_is_accepted_and_one_pixel_less_is_a_clear_error() -> Non
     assert len(net(torch.randn(1, 3, 61, 61))) == 3
     with pytest.raises(ConfigError, match=r"60x60 are too small.*num_scales"):
         net(torch.randn(1, 3, 60, 60))
+
+
+@pytest.mark.parametrize(("n_layer", "num_scales"), [(0, 3), (4, 0)])
+def test_no_layer_or_no_scale_is_refused(n_layer: int, num_scales: int) -> None:
+    with pytest.raises(ConfigError, match=f"n_layer={n_layer}, num_scales={num_scales}"):
+        MultiScaleDiscriminator(n_layer=n_layer, num_scales=num_scales)

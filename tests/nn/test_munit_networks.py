@@ -90,7 +90,7 @@ def test_codes_and_decoding_have_the_documented_shapes(generator: AdaINGenerator
     images = torch.rand(2, 3, 32, 48) * 2 - 1
     content, style = generator.encode(images)
     assert content.shape == (2, 32, 8, 12)  # dim * 4 channels at a quarter of the size
-    assert style.shape == (2, 4)
+    assert style.shape == (2, 4) and generator.style_dim == 4  # MUNIT draws codes of this size
     decoded = generator.decode(content, style)
     assert decoded.shape == images.shape
     assert decoded.abs().max() <= 1
@@ -187,3 +187,32 @@ def test_mlp_has_no_activation_after_its_last_layer() -> None:
     assert isinstance(mlp.model[-1], nn.Linear)
     assert sum(isinstance(m, nn.ReLU) for m in mlp.modules()) == 2
     assert mlp(torch.randn(2, 4, 1, 1)).shape == (2, 10)  # flattens (N, C, 1, 1) codes
+
+
+def test_forward_reconstructs_an_image_from_its_own_codes(generator: AdaINGenerator) -> None:
+    images = torch.randn(2, 3, 16, 16)
+    torch.testing.assert_close(generator(images), generator.decode(*generator.encode(images)))
+
+
+def test_every_convolution_pads_by_reflection_as_the_authors() -> None:
+    net = AdaINGenerator(dim=8, style_dim=4, n_res=1, mlp_dim=16)
+    pads = [m for m in net.modules() if isinstance(m, nn.ZeroPad2d | nn.ReflectionPad2d)]
+    assert pads and all(isinstance(m, nn.ReflectionPad2d) for m in pads)
+
+
+@pytest.mark.parametrize("n_downsample", [1, 3])
+def test_inputs_must_be_a_multiple_of_two_to_the_downsamplings(n_downsample: int) -> None:
+    net = AdaINGenerator(dim=4, style_dim=2, n_downsample=n_downsample, n_res=1, mlp_dim=8)
+    assert net.size_multiple == 2**n_downsample
+    assert net(torch.randn(1, 3, 32, 32)).shape == (1, 3, 32, 32)
+
+
+def test_mlp_needs_two_layers_and_two_are_enough() -> None:
+    assert len([m for m in MLP(4, 6, 8, n_layers=2).modules() if isinstance(m, nn.Linear)]) == 2
+    with pytest.raises(ValueError, match="at least 2 layers, got 1"):
+        MLP(4, 6, 8, n_layers=1)
+
+
+def test_a_fresh_adain_layer_asks_for_a_style() -> None:
+    with pytest.raises(RuntimeError, match=r"no style set; decode through AdaINGenerator\.decode"):
+        AdaptiveInstanceNorm2d(4)(torch.randn(1, 4, 2, 2))

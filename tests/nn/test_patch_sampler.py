@@ -58,3 +58,10 @@ def test_given_positions_are_reused_and_small_maps_give_all_positions() -> None:
 def test_a_wrong_number_of_feature_maps_is_an_error() -> None:
     with pytest.raises(ValueError, match="feature maps"):
         PatchSampleMLP([4, 4])([torch.randn(1, 4, 2, 2)])
+
+
+def test_defaults_are_the_authors_256_wide_heads_and_256_patches() -> None:
+    torch.manual_seed(0)
+    samples, ids = PatchSampleMLP([8])([torch.randn(2, 8, 32, 32)])
+    assert samples[0].shape == (2 * 256, 256)
+    assert ids[0].shape == (256,) and len(set(ids[0].tolist())) == 256

@@ -82,3 +82,23 @@ def test_sharing_more_blocks_than_there_are_is_a_clear_error() -> None:
     a, b = VAEGenerator(dim=8, n_res=2), VAEGenerator(dim=8, n_res=2)
     with pytest.raises(ConfigError, match=r"n_shared_blocks=3 .* n_res \(2\)"):
         share_latent_blocks(a, b, 3)
+    with pytest.raises(ConfigError, match=r"n_shared_blocks=-1 must be between 0"):
+        share_latent_blocks(a, b, -1)
+
+
+def test_sharing_no_block_is_allowed_and_leaves_the_domains_apart() -> None:
+    a, b = VAEGenerator(dim=8, n_res=2), VAEGenerator(dim=8, n_res=2)
+    share_latent_blocks(a, b, 0)
+    assert not {id(p) for p in a.parameters()} & {id(p) for p in b.parameters()}
+
+
+def test_every_convolution_pads_by_reflection_as_the_authors() -> None:
+    net = VAEGenerator(dim=8, n_res=1)
+    pads = [m for m in net.modules() if isinstance(m, nn.ZeroPad2d | nn.ReflectionPad2d)]
+    assert pads and all(isinstance(m, nn.ReflectionPad2d) for m in pads)
+
+
+@pytest.mark.parametrize("n_downsample", [1, 3])
+def test_inputs_must_be_a_multiple_of_two_to_the_downsamplings(n_downsample: int) -> None:
+    net = VAEGenerator(dim=4, n_downsample=n_downsample, n_res=1)
+    assert net.size_multiple == 2**n_downsample
