@@ -102,7 +102,7 @@ def test_evaluate_writes_fid_kid_ground_truth_images_and_page(
 
     page = (folder / "index.html").read_text()
     links = re.findall(r"<img src='([^']+)'", page)
-    assert len(links) == 2 * N_TEST * 3  # input | translation | reconstruction, both ways
+    assert len(links) == 2 * N_TEST * 4  # input | translation | reconstruction | truth, both ways
     assert all((folder / link).is_file() for link in links)
     assert (folder / "grid_AtoB.png").is_file() and (folder / "grid_BtoA.png").is_file()
     screen = result.stderr + result.stdout

@@ -1,14 +1,17 @@
-"""Rebuild the module a training checkpoint was written by, with its trained weights."""
+"""Rebuild the module a training checkpoint was written by, with its trained weights, and say
+what the checkpoint records of its training."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import torch
+from omegaconf import OmegaConf
 
 from unpaired.inference.load import build_module
 from unpaired.models.base import GenerativeModule
-from unpaired.utils.checkpoint import check_compatible, load_checkpoint
+from unpaired.utils.checkpoint import MODEL_TARGET_KEY, check_compatible, load_checkpoint
 
 
 def load_module(
@@ -29,3 +32,23 @@ def load_module(
     module.load_state_dict(checkpoint["state_dict"])
     used = module.select_weights(weights)
     return module.eval().to(device), used
+
+
+def training_summary(path: str | Path) -> dict[str, Any]:
+    """What a checkpoint says of its training: the method (model class), the epoch and step it
+    was saved at, and, for a checkpoint in a run's ``checkpoints/`` folder, the run's name and
+    preset (``experiment=``, from the run's ``.hydra/``; None when trained without one)."""
+    path = Path(path).expanduser()
+    checkpoint = load_checkpoint(path, mmap=True)
+    summary: dict[str, Any] = {
+        "method": str(checkpoint.get(MODEL_TARGET_KEY, "unknown")).rsplit(".", 1)[-1],
+        "epoch": checkpoint.get("epoch"),
+        "step": checkpoint.get("global_step"),
+    }
+    run = path.absolute().parent.parent
+    hydra_file = run / ".hydra" / "hydra.yaml"
+    if path.parent.name == "checkpoints" and hydra_file.is_file():
+        choices = OmegaConf.select(OmegaConf.load(hydra_file), "hydra.runtime.choices")
+        summary["preset"] = choices.get("experiment") if choices is not None else None
+        summary["run"] = f"{run.parent.name}/{run.name}"
+    return summary
