@@ -1,5 +1,5 @@
 """What the evaluation page's tests share: reading its tables as a person reads them, comparing
-the numbers shown with those of results.json, a headless Chromium, and tiny checkpoints."""
+the numbers shown with those of results.json, and a headless Chromium."""
 
 from __future__ import annotations
 
@@ -11,12 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import torch
 
 from unpaired.domains import Translation
 from unpaired.evaluation.results import model_entries, model_label
-from unpaired.models.base import GenerativeModule
-from unpaired.utils.checkpoint import MODEL_TARGET_KEY
 
 #: The browsers and drivers looked for, as Debian's packages (chromium, chromium-driver) and
 #: Google's install them.
@@ -25,7 +22,8 @@ DRIVERS = ("chromedriver",)
 
 
 class _Tables(HTMLParser):
-    """The text of every table cell, per table, keyed by the table's id or class."""
+    """The text of every table cell, per table, keyed by the table's id, else by its class and
+    its number among the tables of that class (``images0``, ``images1``)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -36,7 +34,11 @@ class _Tables(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "table":
             named = dict(attrs)
-            self._table = self.tables.setdefault(named.get("id") or named.get("class") or "", [])
+            key = named.get("id")
+            if key is None:
+                kind = named.get("class") or "table"
+                key = f"{kind}{sum(name.startswith(kind) for name in self.tables)}"
+            self._table = self.tables.setdefault(key, [])
         elif tag == "tr" and self._table is not None:
             self._table.append([])
         elif tag in ("td", "th") and self._table is not None:
@@ -55,7 +57,7 @@ class _Tables(HTMLParser):
 
 
 def read_tables(page: Path) -> dict[str, list[list[str]]]:
-    """Table id (or class) -> rows of cell texts, the header row first."""
+    """Table id (or class and number) -> rows of cell texts, the header row first."""
     parser = _Tables()
     parser.feed(page.read_text())
     return parser.tables
@@ -151,24 +153,3 @@ def browser(browser_paths: tuple[str, str]) -> Iterator[Any]:
         yield driver
     finally:
         driver.quit()
-
-
-@pytest.fixture
-def save_checkpoint() -> Callable[[GenerativeModule, Path], Path]:
-    """Save a module as a training checkpoint with Lightning's keys, at ``path``."""
-
-    def save(module: GenerativeModule, path: Path) -> Path:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(
-            {
-                MODEL_TARGET_KEY: module.target(),
-                "hyper_parameters": dict(module.hparams),
-                "state_dict": module.state_dict(),
-                "epoch": 0,
-                "global_step": 0,
-            },
-            path,
-        )
-        return path
-
-    return save

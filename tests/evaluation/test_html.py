@@ -105,7 +105,7 @@ def test_rows_are_worst_first_and_link_the_images_relative_to_the_page(tmp_path:
     assert links == [
         f"images/{column}/{name}.png" for name in order for column in ("real_A", "fake_B")
     ]
-    header, *body = page_tables(page)["images"]
+    header, *body = page_tables(page)["images0"]
     assert header == ["image", "input A", "fake B"]
     assert [row[0] for row in body] == order and body[0][2] == "L1 0.3"
     assert "worst first, by L1" in page.read_text()
@@ -119,7 +119,7 @@ def test_rows_without_errors_keep_the_files_order(tmp_path: Path, page_tables):
         comparison_results(),
         [Section("A → B", ["input A", "fake B"], rows(tmp_path, [None, None]))],
     )
-    assert [row[0] for row in page_tables(page)["images"][1:]] == ["0000", "0001"]
+    assert [row[0] for row in page_tables(page)["images0"][1:]] == ["0000", "0001"]
     assert "in the order of the files" in page.read_text()
 
 
