@@ -1,5 +1,8 @@
 """Image grids: one row per image, one column per visual, a header row naming each column."""
 
+from types import SimpleNamespace
+
+import numpy as np
 import torch
 from PIL import Image
 from torchvision.utils import save_image
@@ -7,6 +10,7 @@ from torchvision.utils import save_image
 from unpaired.callbacks.image_grid import (
     HEADER_HEIGHT,
     PADDING,
+    ImageGrid,
     header_row,
     image_grid,
     with_truth,
@@ -67,3 +71,24 @@ def test_grid_png_is_a_viewable_image(tmp_path):
     with Image.open(tmp_path / "g.png") as image:
         assert image.size == (2 + 2 * (4 + 2), HEADER_HEIGHT + 2 + 2 * (4 + 2))
         assert image.mode == "RGB"
+
+
+def test_validation_grids_show_the_true_translations_beside_the_models(tmp_path):
+    callback = ImageGrid(tmp_path, max_images=2)
+    trainer = SimpleNamespace(
+        sanity_checking=False, current_epoch=3, is_global_zero=True, loggers=[]
+    )
+    images = {name: torch.zeros(2, 3, 8, 8) for name in ("real_A", "fake_B", "real_B", "fake_A")}
+    batch = {
+        "A": images["real_A"],
+        "target_B": torch.ones(2, 3, 8, 8),
+        "target_A": torch.ones(2, 3, 8, 8),
+    }
+    callback.on_validation_batch_end(trainer, None, {"visuals": images}, batch, batch_idx=0)
+    with Image.open(tmp_path / "val_epoch0003.png") as saved:
+        grid = torch.from_numpy(np.array(saved.convert("RGB"))).permute(2, 0, 1).float() / 255
+    expected = header_row(["real A", "fake B", "true B", "real B", "fake A", "true A"], 8)
+    assert grid.shape[2] == expected.shape[2]  # six columns
+    assert (grid[:, :HEADER_HEIGHT] - expected).abs().max() <= 1 / 255
+    true_b = grid[:, HEADER_HEIGHT + 2 : HEADER_HEIGHT + 10, 2 + 2 * 10 : 10 + 2 * 10]
+    assert true_b.min() == 1  # the truth (ones), not the model's zeros

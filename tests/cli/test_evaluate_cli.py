@@ -86,6 +86,14 @@ def test_evaluate_writes_fid_kid_ground_truth_images_and_page(
     (wandb_run,) = (folder / "wandb").glob("offline-run-*")
     grids = sorted(p.name for p in wandb_run.glob("files/media/images/eval/*.png"))
     assert [name.rsplit("_", 2)[0] for name in grids] == ["images_AtoB", "images_BtoA"]
+    # wandb gets the labelled grid saved beside the page, pixel for pixel
+    logged = next(wandb_run.glob("files/media/images/eval/images_AtoB_*.png"))
+    assert np.array_equal(_pixels(logged), _pixels(folder / "grid_AtoB.png"))
+
+
+def _pixels(path: Path) -> np.ndarray:
+    with Image.open(path) as image:
+        return np.array(image.convert("RGB"))
 
 
 def _load(path: Path) -> torch.Tensor:

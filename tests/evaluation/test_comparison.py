@@ -77,7 +77,7 @@ def test_several_checkpoints_make_one_page_and_one_results_file(
     # The grid has the page's columns: input | one translation per model | truth, labelled.
     with Image.open(folder / "grid_AtoB.png") as grid:
         assert grid.width == 2 + 4 * (32 + 2)
-        header = torch.from_numpy(np.asarray(grid.convert("RGB"))[:HEADER_HEIGHT])
+        header = torch.from_numpy(np.array(grid.convert("RGB"))[:HEADER_HEIGHT])
     expected = header_row(["input A", "cyclegan x", "cut x", "true B"], 32)
     assert (header.permute(2, 0, 1).float() / 255 - expected).abs().max() < 1 / 255 + 1e-6
 

@@ -86,11 +86,19 @@ def with_truth(visuals: Mapping[str, Tensor], batch: Mapping[str, Any]) -> dict[
     return shown
 
 
+def to_pil(grid: Tensor) -> Image.Image:
+    """A [0, 1] grid as the 8-bit image ``save_image`` writes (the same rounding). wandb is given
+    this rather than the tensor: wandb >= 0.2x casts float tensors to uint8 without scaling, and
+    a [0, 1] grid came out black."""
+    pixels = grid.detach().mul(255).add(0.5).clamp(0, 255).permute(1, 2, 0)
+    return Image.fromarray(pixels.to("cpu", torch.uint8).numpy())
+
+
 def log_image(loggers: list[Logger], key: str, grid: Tensor, caption: str, step: int) -> None:
     """Send a grid to every logger that shows images (wandb, TensorBoard); others keep the PNG."""
     for logger in loggers:
         if isinstance(logger, WandbLogger):
-            logger.log_image(key=key, images=[grid], caption=[caption])
+            logger.log_image(key=key, images=[to_pil(grid)], caption=[caption])
         elif isinstance(logger, TensorBoardLogger):
             logger.experiment.add_image(key, grid, global_step=step)
 
