@@ -245,9 +245,8 @@ class Evaluation:
             translation: self._section(translation, real, truths, translated)
             for translation in translations
         }
-        write_page(
-            self.output_dir / PAGE_FILE, "unpaired evaluation", results, list(sections.values())
-        )
+        title = f"Evaluation of {', '.join(model.label for model in self.models)}"
+        write_page(self.output_dir / PAGE_FILE, title, results, list(sections.values()))
         self._save_grids(sections)
         return results
 

@@ -28,7 +28,8 @@ body {{ font-family: sans-serif; margin: 1.5em; color: #222; }}
 table {{ border-collapse: collapse; margin-bottom: 1em; }}
 th, td {{ border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-align: top; }}
 th {{ background: #f0f0f0; }}
-td.number {{ text-align: right; font-variant-numeric: tabular-nums; }}
+td {{ overflow-wrap: anywhere; }}
+td.number {{ text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }}
 .warning {{ color: #a40; }}
 table.images img {{ width: {THUMBNAIL_WIDTH}px; image-rendering: pixelated; display: block; }}
 table.images td {{ font-size: 80%; }}
@@ -80,7 +81,13 @@ def write_page(
 
 
 def _text(value: Any) -> str:
-    return html.escape(str(value), quote=True)
+    """``value`` as page text: escaped, and None (nothing recorded) as a dash."""
+    return html.escape("—" if value is None else str(value), quote=True)
+
+
+def _number(value: Any) -> str:
+    """A right-aligned table cell that does not wrap."""
+    return f"<td class='number'>{_text(value)}</td>"
 
 
 def _table(
@@ -119,16 +126,19 @@ def _metrics(results: Mapping[str, Any]) -> list[str]:
         for entry in _translations(model)
     ]
     columns = list(dict.fromkeys(key for *_, entry in shown for key in metric_cells(entry)))
+    subsets = ["KID subset"] if "KID" in columns else []
     for label, entry in shown:
         cells = metric_cells(entry)
-        subset = entry.get("kid_subset_size")
         rows.append(
             [
                 _text(label),
                 _text(_arrow(entry)),
-                *(f"<td class='number'>{_text(cells.get(column, '—'))}</td>" for column in columns),
-                f"<td class='number'>{_text(subset if subset is not None else '—')}</td>",
-                f"<td class='number'>{entry['n_translated']} / {entry['n_reference']}</td>",
+                *(_number(cells.get(column)) for column in columns),
+                *(
+                    f"<td class='number'>{_text(entry.get('kid_subset_size'))}</td>"
+                    for _ in subsets
+                ),
+                _number(f"{entry['n_translated']} / {entry['n_reference']}"),
                 _text(entry["reference_source"]),
             ]
         )
@@ -140,7 +150,7 @@ def _metrics(results: Mapping[str, Any]) -> list[str]:
         "model",
         "translation",
         *columns,
-        "KID subset",
+        *subsets,
         "images (translated / reference)",
         "reference set",
     ]
@@ -153,9 +163,9 @@ def _models(results: Mapping[str, Any]) -> list[str]:
     rows = [
         [
             _text(model_label(model)),
-            *(_text(model.get("training", {}).get(key, "—")) for key in keys),
-            _text(model.get("weights", "—")),
-            _text(model.get("checkpoint", "—")),
+            *(_text(model.get("training", {}).get(key)) for key in keys),
+            _text(model.get("weights")),
+            _text(model.get("checkpoint")),
         ]
         for model in models
     ]
@@ -167,7 +177,8 @@ def _models(results: Mapping[str, Any]) -> list[str]:
 
 def _protocol(protocol: Mapping[str, Any]) -> list[str]:
     items = "".join(
-        f"<dt>{_text(key)}</dt><dd>{_text(value)}</dd>" for key, value in protocol.items()
+        f"<dt>{_text(key.replace('_', ' '))}</dt><dd>{_text(value)}</dd>"
+        for key, value in protocol.items()
     )
     return ["<h2>Protocol</h2>", f"<dl id='protocol'>{items}</dl>"]
 
