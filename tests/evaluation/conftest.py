@@ -100,7 +100,7 @@ def metrics_shown(rows: list[list[str]], results: Mapping[str, Any]) -> None:
                 assert cells.get(column, "—") == "—", (column, cells)
             else:
                 assert _shows(cells[column], values), (column, cells[column], values)
-        assert cells["images (translated / reference)"] == (
+        assert cells["images translated / reference"] == (
             f"{entry['n_translated']} / {entry['n_reference']}"
         )
     assert seen == expected

@@ -93,7 +93,7 @@ def test_a_kid_from_overlapping_subsets_is_flagged(tmp_path: Path):
     write_page(page, "t", comparison_results(), [])
     warnings = re.findall(r"<p class='warning'>(.*?)</p>", page.read_text())
     assert len(warnings) == 1  # B -> A: subsets of 2 from 2 images; 1000 of 2000 are fine
-    assert "CycleGAN, B → A" in warnings[0] and "subsets of 2 images from 2" in warnings[0]
+    assert "CycleGAN B → A: " in warnings[0] and "subsets of 2 images from 2" in warnings[0]
 
 
 def test_rows_are_worst_first_and_link_the_images_relative_to_the_page(tmp_path: Path, page_tables):

@@ -27,10 +27,10 @@ from unpaired.cli.common import (
 )
 from unpaired.cli.screen import block, quiet_third_parties, shown_path
 from unpaired.config import config_dir, register_resolvers
-from unpaired.domains import Translation
+from unpaired.domains import Translation, pairs, parse_translation
 from unpaired.errors import ConfigError
 from unpaired.evaluation.evaluate import PAGE_FILE, EvaluatedModel, Evaluation, MetricOptions
-from unpaired.evaluation.load import load_module, training_summary
+from unpaired.evaluation.load import load_model
 from unpaired.evaluation.results import metric_cells, model_entries, model_label
 from unpaired.inference.load import resolve_device
 
@@ -100,19 +100,16 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     labels = model_labels(checkpoints, cfg.get("labels"))
     output_dir = Path(cfg.paths.output_dir).absolute()
     device = resolve_device(cfg.device)
-    models = []
-    for checkpoint, label in zip(checkpoints, labels, strict=True):
-        module, weights = load_module(checkpoint, device, cfg.weights)
-        about = {
-            "checkpoint": str(checkpoint),
-            "model": f"{type(module).__module__}.{type(module).__qualname__}",
-            "weights": weights,  # ema: the averaged weights of a model trained with model.ema
-            "training": training_summary(checkpoint),
-        }
-        models.append(EvaluatedModel(label, module, about))
+    exported = None  # the translation the generator files make, when there are any
+    if any(path.suffix != ".ckpt" for path in checkpoints):
+        exported = parse_translation(cfg.direction, pairs(cfg.data.domains))
+    models = [
+        EvaluatedModel(label, *load_model(path, device, cfg.weights, exported))
+        for path, label in zip(checkpoints, labels, strict=True)
+    ]
     datamodule = instantiate(cfg.data)
     options = MetricOptions(**OmegaConf.to_container(cfg.metrics, resolve=True))
-    evaluation = Evaluation(models, datamodule, output_dir, options)
+    evaluation = Evaluation(models, datamodule, output_dir, options, device)
     results = evaluation.run()
     results["data"] = OmegaConf.to_container(cfg.data, resolve=True)
     (output_dir / RESULTS_FILE).write_text(json.dumps(results, indent=2) + "\n")
@@ -142,7 +139,7 @@ def summary(results: Mapping[str, Any], folder: Path) -> str:
                 cells = metric_cells(values)
                 numbers = ", ".join(f"{metric} {value}" for metric, value in cells.items())
                 rows.append((f"{label}{name}", numbers or "translated"))
-    if len(entries) == 1:
+    if len(entries) == 1 and "weights" in entries[0]:
         rows.append(("weights", entries[0]["weights"]))
     rows += [
         ("results", shown_path(folder / RESULTS_FILE)),

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -37,7 +37,6 @@ from unpaired.evaluation.results import per_image_caption
 from unpaired.metrics.fid import KID_SUBSETS, frechet_distance, kernel_inception_distance
 from unpaired.metrics.ground_truth import per_image_errors, per_image_ssim
 from unpaired.metrics.inception import RESIZE, InceptionFeatures
-from unpaired.models.base import GenerativeModule
 
 log = logging.getLogger(__name__)
 
@@ -59,14 +58,27 @@ class MetricOptions:
     batch_size: int = 50
 
 
+class Translates(Protocol):
+    """What an evaluation asks of a model: a trained module (``GenerativeModule``), or one
+    exported generator (:class:`unpaired.evaluation.load.ExportedGenerator`)."""
+
+    @property
+    def domains(self) -> Sequence[str]: ...
+
+    @property
+    def translations(self) -> Sequence[Translation]: ...
+
+    def translate(self, images: Tensor, direction: Translation) -> Tensor: ...
+
+
 @dataclass(frozen=True)
 class EvaluatedModel:
     """A model to evaluate: its ``label`` (its column on the page and, in a comparison, its
-    images' folder), the module, and what ``results.json`` records of it (``about``: the
+    images' folder), the model, and what ``results.json`` records of it (``about``: the
     checkpoint, the model class, the weights used, a summary of its training)."""
 
     label: str
-    module: GenerativeModule
+    module: Translates
     about: dict[str, Any] = field(default_factory=dict)
 
 
@@ -108,6 +120,7 @@ class Evaluation:
         datamodule: UnpairedDataModule,
         output_dir: Path,
         options: MetricOptions,
+        device: torch.device | str = "cpu",
     ) -> None:
         labels = [model.label for model in models]
         if not models or len(set(labels)) != len(labels):
@@ -117,7 +130,8 @@ class Evaluation:
         self.output_dir = Path(output_dir)
         self.images_dir = self.output_dir / "images"
         self.options = options
-        self.device = next(models[0].module.parameters()).device
+        #: where the models run, and so where the images are sent
+        self.device = torch.device(device)
         #: translation name (AtoB) -> (3, H, W) labelled grid of the first images, with the
         #: page's columns
         self.grids: dict[str, Tensor] = {}

@@ -28,13 +28,15 @@ body {{ font-family: sans-serif; margin: 1.5em; color: #222; }}
 table {{ border-collapse: collapse; margin-bottom: 1em; }}
 th, td {{ border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-align: top; }}
 th {{ background: #f0f0f0; }}
-td {{ overflow-wrap: anywhere; }}
+td.path {{ overflow-wrap: anywhere; min-width: 8em; }}
 td.number {{ text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }}
 .warning {{ color: #a40; }}
 table.images img {{ width: {THUMBNAIL_WIDTH}px; image-rendering: pixelated; display: block; }}
 table.images td {{ font-size: 80%; }}
 .caption {{ max-width: {THUMBNAIL_WIDTH}px; }}
+dl {{ display: grid; grid-template-columns: max-content auto; gap: 2px 12px; }}
 dt {{ font-weight: bold; }}
+dd {{ margin: 0; }}
 """
 
 
@@ -90,6 +92,11 @@ def _number(value: Any) -> str:
     return f"<td class='number'>{_text(value)}</td>"
 
 
+def _path(value: Any) -> str:
+    """A table cell holding a path, which may break anywhere."""
+    return f"<td class='path'>{_text(value)}</td>"
+
+
 def _table(
     headers: Sequence[str], rows: Sequence[Sequence[str]], attributes: str = ""
 ) -> list[str]:
@@ -119,7 +126,8 @@ def _arrow(entry: Mapping[str, Any]) -> str:
 
 
 def _metrics(results: Mapping[str, Any]) -> list[str]:
-    rows, warnings = [], []
+    rows: list[list[str]] = []
+    warnings: dict[str, list[str]] = {}  # warning -> the rows it applies to
     shown = [
         (model_label(model), entry)
         for model in model_entries(results)
@@ -139,22 +147,24 @@ def _metrics(results: Mapping[str, Any]) -> list[str]:
                     for _ in subsets
                 ),
                 _number(f"{entry['n_translated']} / {entry['n_reference']}"),
-                _text(entry["reference_source"]),
+                _path(entry["reference_source"]),
             ]
         )
         if (warning := kid_warning(entry)) is not None:
-            warnings.append(
-                f"<p class='warning'>⚠ {_text(label)}, {_text(_arrow(entry))}: {_text(warning)}</p>"
-            )
+            warnings.setdefault(warning, []).append(f"{label} {_arrow(entry)}")
     headers = [
         "model",
         "translation",
         *columns,
         *subsets,
-        "images (translated / reference)",
+        "images translated / reference",
         "reference set",
     ]
-    return ["<h2>Metrics</h2>", *_table(headers, rows, " id='metrics'"), *warnings]
+    notes = [
+        f"<p class='warning'>⚠ {_text(', '.join(where))}: {_text(warning)}</p>"
+        for warning, where in warnings.items()
+    ]
+    return ["<h2>Metrics</h2>", *_table(headers, rows, " id='metrics'"), *notes]
 
 
 def _models(results: Mapping[str, Any]) -> list[str]:
@@ -165,7 +175,7 @@ def _models(results: Mapping[str, Any]) -> list[str]:
             _text(model_label(model)),
             *(_text(model.get("training", {}).get(key)) for key in keys),
             _text(model.get("weights")),
-            _text(model.get("checkpoint")),
+            _path(model.get("checkpoint")),
         ]
         for model in models
     ]
@@ -193,7 +203,7 @@ def _images(section: Section, folder: Path) -> list[str]:
         for image, caption in zip(row.images, row.captions, strict=True):
             link = _text(_relative(image, folder))
             cells.append(
-                f"<td><a href='{link}'><img src='{link}' loading='lazy' alt='{link}'></a>"
+                f"<td><a href='{link}'><img src='{link}' loading='lazy'></a>"
                 f"<div class='caption'>{_text(caption)}</div></td>"
             )
         table_rows.append(cells)
