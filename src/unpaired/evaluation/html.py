@@ -195,7 +195,9 @@ def _protocol(protocol: Mapping[str, Any]) -> list[str]:
 
 def _images(section: Section, folder: Path) -> list[str]:
     known = all(row.error is not None for row in section.rows)
-    rows = sorted(section.rows, key=lambda row: -row.error) if known else section.rows  # type: ignore[operator]
+    rows = section.rows
+    if known:  # worst first; sorted() keeps the files' order among equal errors
+        rows = sorted(rows, key=lambda row: -(row.error or 0.0))
     order = f"worst first, by {section.error_name}" if known else "in the order of the files"
     table_rows = []
     for row in rows:
