@@ -14,6 +14,7 @@ from selenium.webdriver.common.by import By
 
 from unpaired.data.datamodule import SyntheticDataModule
 from unpaired.evaluation.evaluate import EvaluatedModel, Evaluation, MetricOptions
+from unpaired.evaluation.html import ImageRow, Section, write_page
 from unpaired.models import CycleGAN
 
 #: JavaScript: the images not (yet) shown, as their sources.
@@ -85,3 +86,19 @@ def test_the_comparison_page_shows_the_numbers_every_image_and_one_column_per_mo
         shown = screen.crop(tuple(round(v) for v in box)).resize(original.size, Image.BOX)
         difference = np.abs(np.asarray(shown, float) - np.asarray(original.convert("RGB"), float))
     assert difference.mean() < 4, difference.mean()  # another model's image: ~27
+
+
+def test_a_long_page_loads_its_images_only_as_they_are_scrolled_to(tmp_path: Path, browser):
+    folder = tmp_path / "images" / "real_A"
+    folder.mkdir(parents=True)
+    rows = []
+    for index in range(300):
+        path = folder / f"{index:04d}.png"
+        Image.new("RGB", (32, 32), (index % 256, 0, 0)).save(path)
+        rows.append(ImageRow(path.stem, [path], [""]))
+    write_page(tmp_path / "index.html", "t", {"protocol": {}}, [Section("A → B", ["A"], rows)])
+    browser.get((tmp_path / "index.html").as_uri())
+
+    waiting = browser.execute_script(NOT_LOADED)
+    assert len(waiting) > 200  # the rows far below are not fetched up front
+    assert images_not_loaded(browser) == []
