@@ -1,6 +1,7 @@
 """An Optuna search whose study lives in a database in the sweep folder: a killed sweep is
 continued by the same command, and a pruner stops a trial that is clearly worse."""
 
+import csv
 import os
 import signal
 import subprocess
@@ -12,6 +13,7 @@ import optuna
 import pytest
 import yaml
 
+from unpaired.cli.report import main as report
 from unpaired.utils.checkpoint import load_checkpoint
 
 HERE = Path(__file__).resolve().parent
@@ -93,6 +95,18 @@ def test_a_killed_sweep_is_continued_by_the_same_command(tmp_path, tiny_override
     results = yaml.safe_load((sweep / "optimization_results.yaml").read_text())
     assert results["best_value"] == max(trials[n].value for n in (0, 2, 3))
 
+    report([str(sweep)])
+    statuses = report_statuses(sweep)
+    assert statuses["0"][0] == statuses["2"][0] == statuses["3"][0] == "complete"
+    assert statuses["1"][0] == "failed"
+    assert "interrupted" in statuses["1"][1] and "retried as trial 2" in statuses["1"][1]
+
+
+def report_statuses(sweep: Path) -> dict[str, tuple[str, str]]:
+    """Run folder -> (status, reason), as unpaired-report's runs.csv lists them."""
+    with (sweep / "report" / "runs.csv").open() as handle:
+        return {row["run"]: (row["status"], row["reason"]) for row in csv.DictReader(handle)}
+
 
 def test_a_pruner_stops_a_clearly_worse_trial_which_ends_cleanly(tmp_path, tiny_overrides):
     """Two trials that learn, then one that cannot (learning rate 0): its PSNR after the first
@@ -126,3 +140,9 @@ def test_a_pruner_stops_a_clearly_worse_trial_which_ends_cleanly(tmp_path, tiny_
     assert checkpoint["epoch"] == 0  # saved at the end of the epoch it was stopped in
     assert (sweep / "2" / "ground_truth.json").is_file()  # the run ended as runs end
     assert "trial pruned after epoch 0" in (sweep / "2" / "train.log").read_text()
+
+    report([str(sweep)])
+    assert report_statuses(sweep)["2"] == ("pruned", "pruned after epoch 0")
+    markdown = (sweep / "report" / "report.md").read_text()
+    unfinished = markdown.split("## Runs that did not complete")[1]
+    assert "| 2 | 0 | 0 | pruned | pruned after epoch 0 |" in unfinished

@@ -80,7 +80,8 @@ def retried_trial_numbers(trials: Iterable[FrozenTrial]) -> dict[int, int]:
     """Interrupted trial number -> the number of the trial that retried its parameters."""
     retried = {}
     for trial in trials:
-        history = RetryHeartbeatStaleTrialCallback.retry_history(trial)
+        with quiet_optuna():
+            history = RetryHeartbeatStaleTrialCallback.retry_history(trial)
         if history:
             retried[history[-1]] = trial.number
     return retried
