@@ -67,6 +67,7 @@ def test_optuna_search_maximises_the_ground_truth_psnr_with_one_cycle_weight(com
     assert cfg.hydra.sweep.dir.endswith("/cyclegan_synthetic/optuna_cyclegan_synthetic")
     assert cfg.hydra.sweeper.storage is None  # the default: optuna.db in that folder
     assert cfg.pruner._target_ == "optuna.pruners.MedianPruner"
+    assert set(cfg.logger) == {"wandb", "csv"}  # the CSV log is what unpaired-report reads
     assert cfg.model.lambda_B == 7
     assert set(cfg.hydra.sweeper.params) == {
         "model.lambda_A",

@@ -140,6 +140,9 @@ def test_a_pruner_stops_a_clearly_worse_trial_which_ends_cleanly(tmp_path, tiny_
     assert checkpoint["epoch"] == 0  # saved at the end of the epoch it was stopped in
     assert (sweep / "2" / "ground_truth.json").is_file()  # the run ended as runs end
     assert "trial pruned after epoch 0" in (sweep / "2" / "train.log").read_text()
+    # the loggers get the trial's number and seed with the config (wandb: in the run's config)
+    hparams = yaml.safe_load((sweep / "2" / "csv" / "version_0" / "hparams.yaml").read_text())
+    assert (hparams["trial"]["number"], hparams["seed"]) == (2, 0)
 
     report([str(sweep)])
     assert report_statuses(sweep)["2"] == ("pruned", "pruned after epoch 0")

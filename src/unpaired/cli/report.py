@@ -69,6 +69,12 @@ def report(args: argparse.Namespace) -> Path:
         console.print(f"{len(figures)} plots in {output}")
     else:
         console.print("no plots: they need matplotlib (pip install 'unpaired[plots]')")
+    unlogged = [run for run in runs if not run.series]
+    if unlogged:
+        console.print(
+            f"{len(unlogged)} of {len(runs)} runs have no per-epoch metrics: unpaired-report "
+            "reads the CSV logger's file (logger=[wandb,csv] or logger=csv when training)"
+        )
     console.print(f"written: {output / 'report.csv'}, report.md, runs.csv")
     return output
 
