@@ -1,5 +1,6 @@
 """An Optuna search whose study lives in a database in the sweep folder: a killed sweep is
-continued by the same command, and a pruner stops a trial that is clearly worse."""
+continued by the same command, and a pruner stops a trial that is clearly worse, also when
+the trial is trained by two DDP processes."""
 
 import csv
 import os
@@ -47,7 +48,11 @@ def run_sweep(command: list[str], cwd: Path) -> str:
 
 
 def load_study(sweep: Path) -> optuna.Study:
-    return optuna.load_study(study_name="search", storage=f"sqlite:///{sweep / 'optuna.db'}")
+    return load_study_named(f"sqlite:///{sweep / 'optuna.db'}", "search")
+
+
+def load_study_named(storage: str, name: str) -> optuna.Study:
+    return optuna.load_study(study_name=name, storage=storage)
 
 
 def test_a_killed_sweep_is_continued_by_the_same_command(tmp_path, tiny_overrides):
@@ -149,3 +154,38 @@ def test_a_pruner_stops_a_clearly_worse_trial_which_ends_cleanly(tmp_path, tiny_
     markdown = (sweep / "report" / "report.md").read_text()
     unfinished = markdown.split("## Runs that did not complete")[1]
     assert "| 2 | 0 | 0 | pruned | pruned after epoch 0 |" in unfinished
+
+
+def test_a_pruned_ddp_run_stops_on_every_process(tmp_path, tiny_overrides):
+    """A trial trained by two DDP processes (trainer=ddp_cpu), told where to report as the
+    sweeper tells its runs: the first process reports, the pruner stops it after its first
+    epoch, and the second process stops with it (else the run would hang in a collective)."""
+    storage = f"sqlite:///{tmp_path / 'optuna.db'}"
+    study = optuna.create_study(study_name="ddp", storage=storage, direction="maximize")
+    for _ in range(2):  # two trials far better at every epoch
+        study.add_trial(optuna.create_trial(value=30.0, intermediate_values={0: 30.0, 1: 30.0}))
+    number = study.ask().number
+    reporting = [f"trial.storage='{storage}'", "trial.study_name=ddp", f"trial.number={number}"]
+    command = [
+        sys.executable,
+        "-m",
+        "unpaired.cli.train",
+        *tiny_overrides,
+        *reporting,
+        "name=ddp",
+        "trainer=ddp_cpu",
+        "trainer.num_sanity_val_steps=0",
+        "callbacks.image_grid=null",
+        "model.scheduler.n_epochs=3",
+        "optimized_metric=val/gt_PSNR_AB",
+        "pruner=median",
+        "pruner.n_startup_trials=2",
+        "pruner.n_warmup_steps=0",
+    ]
+    run_sweep(command, tmp_path)
+
+    trial = load_study_named(storage, "ddp").trials[number]
+    assert trial.state == optuna.trial.TrialState.PRUNED
+    assert list(trial.intermediate_values) == [0]
+    (run,) = (tmp_path / "experiments" / "ddp").iterdir()
+    assert load_checkpoint(run / "checkpoints" / "last.ckpt")["epoch"] == 0

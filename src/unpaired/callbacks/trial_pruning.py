@@ -44,4 +44,5 @@ class TrialPruning(Callback):
         if trainer.strategy.broadcast(prune, src=0):
             self.pruned_at = epoch
             trainer.should_stop = True
-            log.info("trial pruned after epoch %d: %s is not promising", epoch, self.monitor)
+            if trainer.is_global_zero:
+                log.info("trial pruned after epoch %d: %s is not promising", epoch, self.monitor)
