@@ -76,6 +76,13 @@ def test_optuna_search_maximises_the_ground_truth_psnr_with_one_cycle_weight(com
     }
 
 
+def test_the_pruner_is_chosen_by_name_or_turned_off(compose_train):
+    hyperband = compose_train(["hparams_search=cyclegan_optuna", "pruner=hyperband"])
+    assert hyperband.pruner._target_ == "optuna.pruners.HyperbandPruner"
+    assert "pruner" not in compose_train(["hparams_search=cyclegan_optuna", "pruner=null"])
+    assert "pruner" not in compose_train([])  # a run that is no trial has none
+
+
 def test_grid_sweeps_tie_the_cycle_weights_with_an_interpolation(compose_train):
     cfg = compose_train(["model.lambda_A=5", "model.lambda_B=${model.lambda_A}"])
     assert cfg.model.lambda_B == 5

@@ -37,10 +37,7 @@ class StudyTrial:
         self.trial.report(value, step=epoch)
         return self.trial.should_prune()
 
-    def complete(self, value: float | None) -> None:
-        if value is None:
-            self.fail("the run logged no optimized_metric to report")
-            return
+    def complete(self, value: float) -> None:
         self.trial.study.tell(self.trial, value, skip_if_finished=True)
 
     def prune(self) -> None:
@@ -60,7 +57,8 @@ def open_trial(cfg: DictConfig) -> StudyTrial:
     """The trial ``cfg.trial`` names, judged by the pruner ``cfg.pruner`` (none: never pruned).
 
     Raises:
-        ConfigError: no such study or trial, or no metric to report.
+        ConfigError: no such study or trial, a trial already finished (a run started again
+            after its sweep gave the trial up), or no metric to report.
     """
     spec = cfg.trial
     if cfg.get("optimized_metric") is None:
@@ -76,6 +74,13 @@ def open_trial(cfg: DictConfig) -> StudyTrial:
             f"trial {spec.number} of study {spec.study_name!r} is not in {spec.storage}: "
             "trial.* are set by the Optuna sweeper (hparams_search=...), not by hand"
         ) from error
+    state = storage.get_trial(trial_id).state
+    if state.is_finished():
+        raise ConfigError(
+            f"trial {spec.number} of study {spec.study_name!r} is already {state.name.lower()}: "
+            "its sweep gave it up (no heartbeat for the grace period) and asked its parameters "
+            "again as a new trial; run the sweep's command to continue the study"
+        )
     return StudyTrial(Trial(study, trial_id))
 
 
