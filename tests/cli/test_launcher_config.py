@@ -64,7 +64,9 @@ def test_optuna_search_maximises_the_ground_truth_psnr_with_one_cycle_weight(com
     assert cfg.hydra.sweeper._target_ == "hydra_plugins.unpaired_optuna_sweeper.OptunaStudySweeper"
     assert (cfg.optimized_metric, cfg.hydra.sweeper.direction) == ("val/gt_PSNR_AB", "maximize")
     # no date in the sweep folder: the same command finds the study's database there again
-    assert cfg.hydra.sweep.dir.endswith("/cyclegan_synthetic/optuna_cyclegan_synthetic")
+    sweep = OmegaConf.to_container(cfg.hydra.sweep)  # unresolved: no run has started
+    assert sweep["dir"] == "${paths.experiments_dir}/${name}/optuna_${hydra.sweeper.study_name}"
+    assert OmegaConf.to_container(cfg.hydra.sweeper)["study_name"] == "${name}"
     assert cfg.hydra.sweeper.storage is None  # the default: optuna.db in that folder
     assert cfg.pruner._target_ == "optuna.pruners.MedianPruner"
     assert set(cfg.logger) == {"wandb", "csv"}  # the CSV log is what unpaired-report reads
