@@ -94,6 +94,8 @@ def plot_study(study: Study, folder: Path) -> list[Path]:
                 xs, ys = zip(*points, strict=True)
                 axes.scatter(xs, ys, marker=marker, label=state.name.lower())
         axes.set_xlabel(param)
+        if any(getattr(t.distributions.get(param), "log", False) for t in study.trials):
+            axes.set_xscale("log")  # searched on a log scale (tag(log, ...))
         axes.set_ylabel(f"objective ({study.direction.lower()})")
         axes.set_title(f"study {study.name}")
         axes.legend(fontsize="small")
