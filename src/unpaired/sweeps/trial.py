@@ -5,7 +5,6 @@ failed with the reason. Only the first process of a DDP run reports."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,18 +18,12 @@ from optuna.trial import Trial, TrialState
 from unpaired.errors import ConfigError
 from unpaired.sweeps.study import FAIL_REASON, Heartbeat, open_storage
 
-log = logging.getLogger(__name__)
-
 
 @dataclass
 class StudyTrial:
     """The trial, as its run sees it: it reports, the study's pruner judges."""
 
     trial: Trial
-
-    @property
-    def number(self) -> int:
-        return self.trial.number
 
     def report(self, value: float, epoch: int) -> bool:
         """Record the metric of ``epoch``; whether the pruner says to stop the run."""
