@@ -1,4 +1,5 @@
-"""A non-editable install must run: the wheel carries the conf/ tree and the console script."""
+"""A non-editable install must run: the wheel carries the conf/ tree, the console scripts and
+our Hydra sweeper."""
 
 import subprocess
 import sys
@@ -26,7 +27,10 @@ def test_wheel_ships_every_config_and_the_console_script(tmp_path):
     assert "unpaired/conf/train.yaml" in configs
     assert configs <= names
     assert "unpaired/cli/train.py" in names
-    for tool in ("train", "translate", "export"):
+    # our Optuna sweeper, where Hydra looks for plugins (a namespace package: no __init__.py)
+    assert "hydra_plugins/unpaired_optuna_sweeper/__init__.py" in names
+    assert "hydra_plugins/__init__.py" not in names
+    for tool in ("train", "translate", "export", "report"):
         assert f"unpaired-{tool} = unpaired.cli.{tool}:main" in scripts
 
 

@@ -61,15 +61,28 @@ def test_ddp_cpu_builds_a_two_process_gloo_trainer_that_tolerates_unused_paramet
 def test_optuna_search_maximises_the_ground_truth_psnr_with_one_cycle_weight(compose_train):
     cfg = compose_train(["hparams_search=cyclegan_optuna", "model.lambda_A=7"])
     assert cfg.hydra.mode == RunMode.MULTIRUN  # no -m needed
-    assert cfg.hydra.sweeper._target_.endswith("OptunaSweeper")
+    assert cfg.hydra.sweeper._target_ == "hydra_plugins.unpaired_optuna_sweeper.OptunaStudySweeper"
     assert (cfg.optimized_metric, cfg.hydra.sweeper.direction) == ("val/gt_PSNR_AB", "maximize")
-    assert cfg.hydra.sweeper.max_failure_rate == 1.0  # failing trials do not stop the search
+    # no date in the sweep folder: the same command finds the study's database there again
+    sweep = OmegaConf.to_container(cfg.hydra.sweep)  # unresolved: no run has started
+    assert sweep["dir"] == "${paths.experiments_dir}/${name}/optuna_${hydra.sweeper.study_name}"
+    assert OmegaConf.to_container(cfg.hydra.sweeper)["study_name"] == "${name}"
+    assert cfg.hydra.sweeper.storage is None  # the default: optuna.db in that folder
+    assert cfg.pruner._target_ == "optuna.pruners.MedianPruner"
+    assert set(cfg.logger) == {"wandb", "csv"}  # the CSV log is what unpaired-report reads
     assert cfg.model.lambda_B == 7
     assert set(cfg.hydra.sweeper.params) == {
         "model.lambda_A",
         "model.lambda_identity",
         "model.optimizer.lr",
     }
+
+
+def test_the_pruner_is_chosen_by_name_or_turned_off(compose_train):
+    hyperband = compose_train(["hparams_search=cyclegan_optuna", "pruner=hyperband"])
+    assert hyperband.pruner._target_ == "optuna.pruners.HyperbandPruner"
+    assert "pruner" not in compose_train(["hparams_search=cyclegan_optuna", "pruner=null"])
+    assert "pruner" not in compose_train([])  # a run that is no trial has none
 
 
 def test_grid_sweeps_tie_the_cycle_weights_with_an_interpolation(compose_train):

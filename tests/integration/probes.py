@@ -177,3 +177,17 @@ class CountCollectives(L.Callback):
         self.dirpath.mkdir(parents=True, exist_ok=True)
         output = self.dirpath / f"collectives_rank{trainer.global_rank}.json"
         output.write_text(json.dumps(self.per_batch))
+
+
+class HangOnceInTrial(L.Callback):
+    """Stops making progress at the first training batch of the Optuna trial ``hang_in``
+    (``trial`` is the run's own, ``${trial.number}``), unless ``marker`` exists: writes it and
+    sleeps, for a test to kill the sweep there; the same command run again does not hang."""
+
+    def __init__(self, trial: int, hang_in: int, marker: str) -> None:
+        self.hang, self.marker = trial == hang_in, Path(marker)
+
+    def on_train_batch_start(self, *args: Any) -> None:
+        if self.hang and not self.marker.exists():
+            self.marker.write_text("waiting to be killed")
+            time.sleep(3600)

@@ -5,6 +5,7 @@ import math
 import re
 from pathlib import Path
 
+import optuna
 import pytest
 import yaml
 
@@ -40,14 +41,17 @@ def test_optuna_search_outlives_a_failing_trial_and_returns_the_best(
     result = run_cli("train", args, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
 
-    sweep = sweep_folder(tmp_path, "search")
+    sweep = tmp_path / "experiments" / "search" / "optuna_search"  # named after the study
     logs = {
         "lsgan"
-        if "gan_mode=lsgan" in (trial / ".hydra" / "overrides.yaml").read_text()
+        if "gan_mode='lsgan'" in (trial / ".hydra" / "overrides.yaml").read_text()
         else "nonsense": (trial / "train.log").read_text()
         for trial in (sweep / "0", sweep / "1")
     }
     assert "model.gan_mode='nonsense' is not available for CycleGAN" in logs["nonsense"]
+    study = optuna.load_study(study_name="search", storage=f"sqlite:///{sweep / 'optuna.db'}")
+    (failed,) = study.get_trials(states=(optuna.trial.TrialState.FAIL,))
+    assert "is not available for CycleGAN" in failed.user_attrs["fail_reason"]
 
     results = yaml.safe_load((sweep / "optimization_results.yaml").read_text())
     assert results["best_params"] == {"model.gan_mode": "lsgan"}

@@ -5,7 +5,9 @@ run folder (the continued run's own, or a new one) is chosen while Hydra compose
 the resolvers of :mod:`unpaired.utils.runs`; here the checkpoint is found, checked against the
 configured model, and its wandb run continued.
 
-Returns the value of ``optimized_metric`` to Hydra, for a sweeper (Optuna) to optimise.
+Returns the value of ``optimized_metric`` to Hydra, for a sweeper (Optuna) to optimise. A run that
+is a trial of an Optuna study (``trial.number`` set by the sweeper) also reports to the study
+(:mod:`unpaired.sweeps.trial`).
 """
 
 from __future__ import annotations
@@ -13,18 +15,19 @@ from __future__ import annotations
 import logging
 import math
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import hydra
 import lightning as L
 from hydra.utils import instantiate
-from lightning.pytorch.callbacks import ProgressBar
+from lightning.pytorch.callbacks import Callback, ProgressBar
 from lightning.pytorch.strategies.launchers import _SubprocessScriptLauncher
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import DictConfig, OmegaConf
 
 from unpaired.callbacks.preemption import REQUEUE_EXIT_CODE
+from unpaired.callbacks.trial_pruning import TrialPruning
 from unpaired.cli.common import (
     in_multirun,
     instantiate_collection,
@@ -35,14 +38,16 @@ from unpaired.cli.run_report import ending_block, start_block
 from unpaired.cli.screen import quiet_third_parties
 from unpaired.config import config_dir, register_resolvers
 from unpaired.errors import ConfigError, TrainingError
+from unpaired.sweeps.trial import is_trial, reporting_trial
 from unpaired.utils.checkpoint import check_compatible, load_checkpoint
 from unpaired.utils.runs import resumable_checkpoint
 
 log = logging.getLogger(__name__)
 
 
-def train(cfg: DictConfig) -> dict[str, float]:
-    """Train as ``cfg`` says; returns the final metrics (``trainer.callback_metrics``)."""
+def train(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> dict[str, float]:
+    """Train as ``cfg`` says, with ``extra_callbacks`` beside the configured ones; returns the
+    final metrics (``trainer.callback_metrics``)."""
     OmegaConf.resolve(cfg)  # the module's hyperparameters and the checkpoints store plain values
     if cfg.get("print_config"):
         log.info("config:\n%s", OmegaConf.to_yaml(cfg))
@@ -56,7 +61,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     model: L.LightningModule = instantiate(cfg.model, _recursive_=False, _convert_="all")
     if resume_from is not None:
         prepare_resume(cfg, model, resume_from, continues_run=run_dir in resume_from.parents)
-    callbacks = instantiate_collection(cfg.get("callbacks"))
+    callbacks = [*instantiate_collection(cfg.get("callbacks")), *extra_callbacks]
     if not cfg.trainer.get("enable_progress_bar", True):  # Lightning refuses a bar then
         callbacks = [c for c in callbacks if not isinstance(c, ProgressBar)]
     loggers = instantiate_collection(cfg.get("logger"))
@@ -175,8 +180,19 @@ def objective(metrics: Mapping[str, float], optimized_metric: str | None) -> flo
 
 
 def train_for_objective(cfg: DictConfig) -> float | None:
-    """Train, then return the value of ``cfg.optimized_metric`` (see :func:`objective`)."""
-    value = objective(train(cfg), cfg.get("optimized_metric"))
+    """Train, then return the value of ``cfg.optimized_metric`` (see :func:`objective`); a
+    trial of an Optuna study reports it, or its pruning or failure, to the study. A pruned trial
+    returns None."""
+    with reporting_trial(cfg) as trial:
+        pruning = [TrialPruning(trial, cfg.optimized_metric)] if is_trial(cfg) else []
+        metrics = train(cfg, extra_callbacks=pruning)
+        if pruning and pruning[0].pruned_at is not None:
+            if trial is not None:
+                trial.prune()
+            return None
+        value = objective(metrics, cfg.get("optimized_metric"))
+        if trial is not None:
+            trial.complete(value)
     if value is not None:
         log.info("objective %s = %r", cfg.optimized_metric, value)
     return value
