@@ -31,7 +31,8 @@ from unpaired.config import config_dir, register_resolvers
 from unpaired.data import synthetic
 from unpaired.data.datamodule import SyntheticDataModule
 from unpaired.models import CycleGAN
-from unpaired.utils.checkpoint import SafeCheckpointIO
+from unpaired.models.base import GenerativeModule
+from unpaired.utils.checkpoint import MODEL_TARGET_KEY, SafeCheckpointIO
 
 SRC_DIR = Path(__file__).resolve().parents[1] / "src"
 
@@ -93,6 +94,47 @@ def tiny_overrides(tmp_path: Path) -> list[str]:
         "logger=csv",
         "trainer.accelerator=cpu",
         "trainer.log_every_n_steps=1",
+    ]
+
+
+@pytest.fixture
+def save_checkpoint() -> Callable[[GenerativeModule, Path], Path]:
+    """Save a module as a training checkpoint with Lightning's keys, at ``path``."""
+
+    def save(module: GenerativeModule, path: Path) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(
+            {
+                MODEL_TARGET_KEY: module.target(),
+                "hyper_parameters": dict(module.hparams),
+                "state_dict": module.state_dict(),
+                "epoch": 0,
+                "global_step": 0,
+            },
+            path,
+        )
+        return path
+
+    return save
+
+
+#: Test images per domain of ``evaluation_overrides``' synthetic set.
+EVALUATION_N_TEST = 3
+
+
+@pytest.fixture
+def evaluation_overrides(tmp_path: Path) -> list[str]:
+    """``unpaired-evaluate`` on a tiny synthetic set (32x32, 3 test images per domain) built in
+    ``tmp_path/data``, with runs under ``tmp_path/experiments``."""
+    return [
+        f"paths.data_dir={tmp_path / 'data'}",
+        f"paths.experiments_dir={tmp_path / 'experiments'}",
+        "data.image_size=32",
+        "data.load_size=32",
+        "data.crop_size=32",
+        "data.n_train=1",
+        f"data.n_test={EVALUATION_N_TEST}",
+        "data.num_workers=0",
     ]
 
 

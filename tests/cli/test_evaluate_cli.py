@@ -13,46 +13,20 @@ from unpaired.cli.evaluate import evaluate
 from unpaired.errors import ConfigError
 from unpaired.evaluation.load import load_module
 from unpaired.metrics.ground_truth import per_image_errors
-from unpaired.utils.checkpoint import MODEL_TARGET_KEY
 
-N_TEST = 3
-
-
-def _data_overrides(root: Path) -> list[str]:
-    return [
-        f"paths.data_dir={root / 'data'}",
-        f"paths.experiments_dir={root / 'experiments'}",
-        "data.image_size=32",
-        "data.load_size=32",
-        "data.crop_size=32",
-        "data.n_train=1",
-        f"data.n_test={N_TEST}",
-        "data.num_workers=0",
-    ]
+N_TEST = 3  # tests/conftest.py: evaluation_overrides
 
 
 @pytest.fixture
-def checkpoint(tmp_path, make_cyclegan) -> Path:
+def checkpoint(tmp_path, make_cyclegan, save_checkpoint) -> Path:
     """A CycleGAN checkpoint in a run's checkpoints/ folder, with Lightning's keys."""
     torch.manual_seed(0)
     module = make_cyclegan("model.generator.n_blocks=1")
-    path = tmp_path / "run" / "checkpoints" / "last.ckpt"
-    path.parent.mkdir(parents=True)
-    torch.save(
-        {
-            MODEL_TARGET_KEY: "unpaired.models.cyclegan.CycleGAN",
-            "hyper_parameters": dict(module.hparams),
-            "state_dict": module.state_dict(),
-            "epoch": 0,
-            "global_step": 0,
-        },
-        path,
-    )
-    return path
+    return save_checkpoint(module, tmp_path / "run" / "checkpoints" / "last.ckpt")
 
 
 def test_evaluate_writes_fid_kid_ground_truth_images_and_page(
-    tmp_path, checkpoint, run_cli, random_inception_weights
+    tmp_path, checkpoint, run_cli, random_inception_weights, evaluation_overrides
 ):
     result = run_cli(
         "evaluate",
@@ -62,7 +36,7 @@ def test_evaluate_writes_fid_kid_ground_truth_images_and_page(
             "metrics.batch_size=2",  # batches of 2 and of 1: nothing lost at a batch border
             "device=cpu",
             "logger=wandb",  # offline: the numbers and the grids go into <evaluation>/wandb/
-            *_data_overrides(tmp_path),
+            *evaluation_overrides,
         ],
         cwd=tmp_path,
     )
@@ -102,7 +76,7 @@ def test_evaluate_writes_fid_kid_ground_truth_images_and_page(
 
     page = (folder / "index.html").read_text()
     links = re.findall(r"<img src='([^']+)'", page)
-    assert len(links) == 2 * N_TEST * 3  # input | translation | reconstruction, both ways
+    assert len(links) == 2 * N_TEST * 4  # input | translation | reconstruction | truth, both ways
     assert all((folder / link).is_file() for link in links)
     assert (folder / "grid_AtoB.png").is_file() and (folder / "grid_BtoA.png").is_file()
     screen = result.stderr + result.stdout
@@ -112,6 +86,14 @@ def test_evaluate_writes_fid_kid_ground_truth_images_and_page(
     (wandb_run,) = (folder / "wandb").glob("offline-run-*")
     grids = sorted(p.name for p in wandb_run.glob("files/media/images/eval/*.png"))
     assert [name.rsplit("_", 2)[0] for name in grids] == ["images_AtoB", "images_BtoA"]
+    # wandb gets the labelled grid saved beside the page, pixel for pixel
+    logged = next(wandb_run.glob("files/media/images/eval/images_AtoB_*.png"))
+    assert np.array_equal(_pixels(logged), _pixels(folder / "grid_AtoB.png"))
+
+
+def _pixels(path: Path) -> np.ndarray:
+    with Image.open(path) as image:
+        return np.array(image.convert("RGB"))
 
 
 def _load(path: Path) -> torch.Tensor:
@@ -120,11 +102,11 @@ def _load(path: Path) -> torch.Tensor:
 
 
 def test_without_inception_weights_the_command_says_which_file_to_get(
-    tmp_path, checkpoint, run_cli, monkeypatch
+    tmp_path, checkpoint, run_cli, monkeypatch, evaluation_overrides
 ):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty_torch_home"))
     result = run_cli(
-        "evaluate", [f"ckpt={checkpoint}", "device=cpu", *_data_overrides(tmp_path)], cwd=tmp_path
+        "evaluate", [f"ckpt={checkpoint}", "device=cpu", *evaluation_overrides], cwd=tmp_path
     )
     assert result.returncode == 2
     output = result.stdout + result.stderr
@@ -133,7 +115,7 @@ def test_without_inception_weights_the_command_says_which_file_to_get(
     assert "Traceback" not in output
 
 
-def test_without_ckpt_the_command_says_it_is_required(tmp_path, compose_train):
-    cfg = compose_train(_data_overrides(tmp_path), config_name="evaluate")
+def test_without_ckpt_the_command_says_it_is_required(compose_train, evaluation_overrides):
+    cfg = compose_train(evaluation_overrides, config_name="evaluate")
     with pytest.raises(ConfigError, match="ckpt is required: unpaired-evaluate ckpt="):
         evaluate(cfg)

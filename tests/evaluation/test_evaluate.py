@@ -13,7 +13,7 @@ from PIL import Image
 from unpaired.callbacks import ValidationFID
 from unpaired.data.aligned import SyntheticAlignedDataModule
 from unpaired.data.datamodule import SyntheticDataModule
-from unpaired.evaluation.evaluate import Evaluation, MetricOptions
+from unpaired.evaluation.evaluate import EvaluatedModel, Evaluation, MetricOptions
 from unpaired.metrics.ground_truth import per_image_errors
 from unpaired.models import Pix2Pix
 
@@ -23,15 +23,15 @@ def test_a_one_directional_model_is_judged_a_to_b_without_reconstructions(
 ) -> None:
     module = tiny_pix2pix()  # makes A -> B only, as CUT
     options = MetricOptions(fid=False, kid=False)
-    results = Evaluation(module, tiny_data(), tmp_path, options).run()
+    results = Evaluation([EvaluatedModel("pix2pix", module)], tiny_data(), tmp_path, options).run()
 
     assert set(results) == {"AtoB", "protocol"}
     assert "fid" not in results["AtoB"] and "inception_weights" not in results["protocol"]
     assert set(results["AtoB"]["ground_truth"]) == {"L1", "PSNR", "SSIM"}
     folders = sorted(p.name for p in (tmp_path / "images").iterdir())
-    assert folders == ["fake_B", "real_A", "real_B"]
+    assert folders == ["fake_B", "real_A", "real_B", "true_B"]
     page = (tmp_path / "index.html").read_text()
-    assert "reconstruction" not in page and page.count("<tr>") == 2  # the 2 test images of A
+    assert "rec A" not in page and page.count("<img ") == 2 * 3  # input | fake B | true B
 
 
 def tiny_pix2pix() -> Pix2Pix:
@@ -69,7 +69,10 @@ def test_a_paired_model_is_evaluated_on_aligned_data(
 ) -> None:
     module = tiny_pix2pix()
     options = MetricOptions(inception_weights=str(random_inception_weights), batch_size=2)
-    results = Evaluation(module, aligned_data, tmp_path / "eval", options).run()
+    evaluation = Evaluation(
+        [EvaluatedModel("pix2pix", module)], aligned_data, tmp_path / "eval", options
+    )
+    results = evaluation.run()
 
     files = sorted((tmp_path / "aligned" / "test").iterdir())
     entry = results["AtoB"]

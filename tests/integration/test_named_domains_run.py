@@ -87,3 +87,6 @@ def test_train_translate_and_evaluate_between_named_domains(run_cli, tmp_path: P
     assert sorted(p.name for p in (evaluation / "images").iterdir()) == [
         "fake_cat", "fake_dog", "real_cat", "real_dog", "rec_cat", "rec_dog",
     ]  # fmt: skip
+    page = (evaluation / "index.html").read_text()  # per translation, by the domains' names
+    assert "<td>cat → dog</td>" in page and "<h2>dog → cat</h2>" in page
+    assert "<th>input cat</th><th>fake dog</th><th>rec cat</th>" in page

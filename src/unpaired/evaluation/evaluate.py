@@ -1,22 +1,24 @@
-"""Evaluate a trained model on the test split, as the papers did.
+"""Evaluate trained models on the test split, as the papers did, one or several side by side.
 
 Every test image of both domains is passed through the data's deterministic test transform and
-saved as PNG (``images/real_A``, ``images/real_B``: one folder per domain, by name); each
-translation the model makes translates its source domain, and its translations (and, when it
-also makes the way back, the reconstructions) are
-saved as PNG too (``images/fake_B``, ``images/rec_A``, ...). FID and KID are then computed from
-the PNG files: the translations against the real test images of the target domain. On a data set
-with true translations (the synthetic set), the exact L1/PSNR/SSIM of each translation against
-its truth is measured as well.
+saved as PNG (``images/real_A``, ``images/real_B``: one folder per domain, by name), and so is its
+true translation where the data set knows it (``images/true_B``: the truth of A -> B). Each
+translation a model makes translates its source domain, and its translations (and, when it also
+makes the way back, the reconstructions) are saved as PNG too (``images/fake_B``,
+``images/rec_A``, ...; ``images/<label>/fake_B`` for each model of a comparison). FID and KID are
+then computed from the PNG files: the translations against the real test images of the target
+domain. On a data set with true translations (the synthetic set), the exact L1/PSNR/SSIM of each
+translation against its truth is measured as well, per image and on average.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -28,17 +30,21 @@ from unpaired.callbacks.image_grid import image_grid
 from unpaired.data.datamodule import UnpairedDataModule
 from unpaired.data.domains import DomainImages
 from unpaired.domains import Translation
-from unpaired.evaluation.html import Row, write_html
+from unpaired.errors import ConfigError
+from unpaired.evaluation.html import ImageRow, Section, write_page
 from unpaired.evaluation.images import chunks, same_shape_groups, to_uint8
+from unpaired.evaluation.results import per_image_caption
 from unpaired.metrics.fid import KID_SUBSETS, frechet_distance, kernel_inception_distance
 from unpaired.metrics.ground_truth import per_image_errors, per_image_ssim
 from unpaired.metrics.inception import RESIZE, InceptionFeatures
-from unpaired.models.base import GenerativeModule
 
 log = logging.getLogger(__name__)
 
 #: Rows of the grids saved beside the page and sent to wandb.
 GRID_IMAGES = 8
+PAGE_FILE = "index.html"
+#: The per-image error the page sorts its rows by, worst first.
+SORT_ERROR = "L1"
 
 
 @dataclass(frozen=True)
@@ -52,12 +58,40 @@ class MetricOptions:
     batch_size: int = 50
 
 
+class Translates(Protocol):
+    """What an evaluation asks of a model: a trained module (``GenerativeModule``), or one
+    exported generator (:class:`unpaired.evaluation.load.ExportedGenerator`)."""
+
+    @property
+    def domains(self) -> Sequence[str]: ...
+
+    @property
+    def translations(self) -> Sequence[Translation]: ...
+
+    def translate(self, images: Tensor, direction: Translation) -> Tensor: ...
+
+
+@dataclass(frozen=True)
+class EvaluatedModel:
+    """A model to evaluate: its ``label`` (its column on the page and, in a comparison, its
+    images' folder), the model, and what ``results.json`` records of it (``about``: the
+    checkpoint, the model class, the weights used, a summary of its training)."""
+
+    label: str
+    module: Translates
+    about: dict[str, Any] = field(default_factory=dict)
+
+
 @dataclass
 class Translated:
-    """What one translation wrote: PNG paths per column, and per-image ground-truth errors."""
+    """What one translation wrote: PNG paths per column (``fake``, ``rec``), and per-image
+    ground-truth errors (metric -> one value per image, in the images' order)."""
 
     columns: dict[str, list[Path]]
     errors: dict[str, list[float]]
+
+    def errors_of(self, index: int) -> dict[str, float]:
+        return {name: values[index] for name, values in self.errors.items()}
 
 
 def save_png(image: Tensor, path: Path) -> None:
@@ -73,60 +107,88 @@ def read_rgb(paths: Sequence[Path]) -> Tensor:
 
 
 class Evaluation:
-    """One evaluation of ``module`` on ``datamodule``'s test split, written into ``output_dir``."""
+    """One evaluation of ``models`` on ``datamodule``'s test split, written into ``output_dir``:
+    the images, ``index.html`` and the grids; :meth:`run` returns the numbers.
+
+    With one model, ``results`` hold its entries at the top level; with several (a comparison),
+    in ``models``, one per model (:mod:`unpaired.evaluation.results`).
+    """
 
     def __init__(
         self,
-        module: GenerativeModule,
+        models: Sequence[EvaluatedModel],
         datamodule: UnpairedDataModule,
         output_dir: Path,
         options: MetricOptions,
+        device: torch.device | str = "cpu",
     ) -> None:
-        self.module = module
+        labels = [model.label for model in models]
+        if not models or len(set(labels)) != len(labels):
+            raise ConfigError(f"models to evaluate need distinct labels; got {labels}")
+        self.models = list(models)
         self.datamodule = datamodule
         self.output_dir = Path(output_dir)
         self.images_dir = self.output_dir / "images"
         self.options = options
-        self.device = next(module.parameters()).device
-        #: translation name (AtoB) -> (3, H, W) grid of the first images: input | translation |
-        #: reconstruction
+        #: where the models run, and so where the images are sent
+        self.device = torch.device(device)
+        #: translation name (AtoB) -> (3, H, W) labelled grid of the first images, with the
+        #: page's columns
         self.grids: dict[str, Tensor] = {}
+        #: translation name -> the grid's column titles
+        self.grid_columns: dict[str, list[str]] = {}
+
+    @property
+    def comparison(self) -> bool:
+        return len(self.models) > 1
 
     # ------------------------------------------------------------------------------ images
-    def _folder(self, name: str) -> Path:
-        folder = self.images_dir / name
+    def _folder(self, name: str, model: EvaluatedModel | None = None) -> Path:
+        parent = self.images_dir / model.label if model and self.comparison else self.images_dir
+        folder = parent / name
         folder.mkdir(parents=True, exist_ok=True)
         return folder
 
-    def save_real(self, domain: DomainImages) -> list[Path]:
-        """The transformed test images of one domain as PNG in ``images/real_<name>``."""
-        folder = self._folder(f"real_{domain.name}")
+    def _save_all(
+        self, folder: Path, domain: DomainImages, load: Callable[[int], Tensor]
+    ) -> list[Path]:
         saved = []
         for index in range(len(domain)):
             target = folder / f"{domain.stem(index)}.png"
-            save_png(domain.load(index), target)
+            save_png(load(index), target)
             saved.append(target)
         return saved
 
+    def save_real(self, domain: DomainImages) -> list[Path]:
+        """The transformed test images of one domain as PNG in ``images/real_<name>``."""
+        return self._save_all(self._folder(f"real_{domain.name}"), domain, domain.load)
+
+    def save_truth(self, domain: DomainImages, target: str) -> list[Path]:
+        """The true translations of one domain's test images as PNG in ``images/true_<target>``."""
+        return self._save_all(self._folder(f"true_{target}"), domain, domain.truth)
+
     @torch.no_grad()
-    def translate(self, translation: Translation, domain: DomainImages) -> Translated:
+    def translate(
+        self, model: EvaluatedModel, translation: Translation, domain: DomainImages
+    ) -> Translated:
         """Translate every image of ``domain`` as ``translation``; save translations (and
         reconstructions when the model makes the way back) as PNG; measure ground truth."""
+        module = model.module
         source, target = translation.source, translation.target
         back = translation.back
         names = {"fake": f"fake_{target}"}
-        if back in self.module.translations:
+        if back in module.translations:
             names["rec"] = f"rec_{source}"
-        folders = {key: self._folder(name) for key, name in names.items()}
+        folders = {key: self._folder(name, model) for key, name in names.items()}
         columns: dict[str, list[Path]] = {key: [] for key in names}
         errors: dict[str, list[float]] = {}
         for chunk in chunks(list(range(len(domain))), self.options.batch_size):
             images = [domain.load(i) for i in chunk]
             for group in same_shape_groups([image.shape for image in images]):
                 batch = torch.stack([images[i] for i in group]).to(self.device)
-                outputs = {"fake": self.module.translate(batch, translation)}
+                outputs = {"fake": module.translate(batch, translation)}
                 if "rec" in names:
-                    outputs["rec"] = self.module.translate(outputs["fake"], back)
+                    outputs["rec"] = module.translate(outputs["fake"], back)
                 for key, output in outputs.items():
                     for index, image in zip(group, output, strict=True):
                         path = folders[key] / f"{domain.stem(chunk[index])}.png"
@@ -154,44 +216,80 @@ class Evaluation:
         return torch.cat(batches)
 
     def run(self) -> dict[str, Any]:
-        """Translate, save, measure; write ``index.html``; return the results."""
+        """Translate, save, measure; write ``index.html`` and the grids; return the results."""
         extractor = self._extractor()  # first: missing weights stop it before any work
         self.datamodule.prepare_data()
         self.datamodule.setup("validate")
         dataset = self.datamodule.val_dataset
         assert dataset is not None  # setup built it
-        domains = {name: dataset.images_of(name) for name in self.module.domains}
+        names = list(dict.fromkeys(name for m in self.models for name in m.module.domains))
+        domains = {name: dataset.images_of(name) for name in names}
+        translations = list(
+            dict.fromkeys(t for model in self.models for t in model.module.translations)
+        )
         real = {name: self.save_real(domain) for name, domain in domains.items()}
-        translated = {
-            translation: self.translate(translation, domains[translation.source])
-            for translation in self.module.translations
+        truths = {
+            translation: self.save_truth(domains[translation.source], translation.target)
+            for translation in translations
+            if domains[translation.source].has_truth
         }
-        results: dict[str, Any] = {}
-        real_features: dict[str, Tensor] = {}
-        for translation, output in translated.items():
-            source, target = translation.source, translation.target
-            entry: dict[str, Any] = {
-                "inputs": str(self.images_dir / f"real_{source}"),
-                "translations": str(output.columns["fake"][0].parent),
-                "reference": str(self.images_dir / f"real_{target}"),
-                "reference_source": str(domains[target].source),
-                "n_translated": len(output.columns["fake"]),
-                "n_reference": len(real[target]),
+        translated = {
+            model.label: {
+                translation: self.translate(model, translation, domains[translation.source])
+                for translation in model.module.translations
             }
-            if extractor is not None:
-                if target not in real_features:
+            for model in self.models
+        }
+        real_features: dict[str, Tensor] = {}
+        entries = []
+        for model in self.models:
+            entry: dict[str, Any] = {"label": model.label} if self.comparison else {}
+            entry.update(model.about)
+            for translation, output in translated[model.label].items():
+                target = translation.target
+                if extractor is not None and target not in real_features:
                     real_features[target] = self.features(extractor, real[target])
-                fake_features = self.features(extractor, output.columns["fake"])
-                entry.update(self._distances(real_features[target], fake_features))
-            if output.errors:
-                entry["ground_truth"] = {
-                    name: float(np.mean(values)) for name, values in output.errors.items()
-                }
-            results[str(translation)] = entry
+                entry[str(translation)] = self._results(
+                    translation, output, domains, real, extractor, real_features.get(target)
+                )
+            entries.append(entry)
+        results = {"models": entries} if self.comparison else entries[0]
         results["protocol"] = self._protocol(extractor)
-        self._write_page(real, translated)
-        self.grids = self._save_grids(real, translated)
+        sections = {
+            translation: self._section(translation, real, truths, translated)
+            for translation in translations
+        }
+        title = f"Evaluation of {', '.join(model.label for model in self.models)}"
+        write_page(self.output_dir / PAGE_FILE, title, results, list(sections.values()))
+        self._save_grids(sections)
         return results
+
+    def _results(
+        self,
+        translation: Translation,
+        output: Translated,
+        domains: dict[str, DomainImages],
+        real: dict[str, list[Path]],
+        extractor: InceptionFeatures | None,
+        real_features: Tensor | None,
+    ) -> dict[str, Any]:
+        source, target = translation.source, translation.target
+        entry: dict[str, Any] = {
+            "inputs": str(self.images_dir / f"real_{source}"),
+            "translations": str(output.columns["fake"][0].parent),
+            "reference": str(self.images_dir / f"real_{target}"),
+            "reference_source": str(domains[target].source),
+            "n_translated": len(output.columns["fake"]),
+            "n_reference": len(real[target]),
+        }
+        if extractor is not None and real_features is not None:
+            fake_features = self.features(extractor, output.columns["fake"])
+            entry.update(self._distances(real_features, fake_features))
+        if output.errors:
+            entry["ground_truth"] = {
+                name: float(np.mean(values)) for name, values in output.errors.items()
+            }
+        return entry
 
     def _extractor(self) -> InceptionFeatures | None:
         if not (self.options.fid or self.options.kid):
@@ -209,6 +307,7 @@ class Evaluation:
 
     def _protocol(self, extractor: InceptionFeatures | None) -> dict[str, Any]:
         protocol: dict[str, Any] = {
+            "date": datetime.now().astimezone().isoformat(timespec="seconds"),
             "images": "8-bit PNG files: the translations, and the test images of the target "
             "domain after the data's deterministic test transform",
         }
@@ -220,32 +319,63 @@ class Evaluation:
             )
         return protocol
 
-    def _write_page(self, real: dict[str, list[Path]], translated: dict[str, Translated]) -> None:
-        sections: dict[str, list[Row]] = {}
-        for translation, output in translated.items():
-            source, target = translation.source, translation.target
-            titles = {"fake": f"translation ({target})", "rec": f"reconstruction ({source})"}
-            rows = []
-            for index, input_path in enumerate(real[source]):
-                row = {f"input ({source})": input_path}
-                row.update({titles[key]: paths[index] for key, paths in output.columns.items()})
-                rows.append(row)
-            sections[f"{source} → {target}"] = rows
-        write_html(self.output_dir / "index.html", "unpaired evaluation", sections, width=256)
+    # -------------------------------------------------------------------------------- page
+    def _section(
+        self,
+        translation: Translation,
+        real: dict[str, list[Path]],
+        truths: dict[Translation, list[Path]],
+        translated: dict[str, dict[Translation, Translated]],
+    ) -> Section:
+        """input | translation | reconstruction | truth for one model; input | one translation
+        per model | truth for a comparison; rows in the images' order."""
+        source, target = translation.source, translation.target
+        columns: list[tuple[str, list[Path], Translated | None]] = [
+            (f"input {source}", real[source], None)
+        ]
+        for model in self.models:
+            output = translated[model.label].get(translation)
+            if output is None:
+                continue
+            title = model.label if self.comparison else f"fake {target}"
+            columns.append((title, output.columns["fake"], output))
+            if "rec" in output.columns and not self.comparison:
+                columns.append((f"rec {source}", output.columns["rec"], None))
+        if translation in truths:
+            columns.append((f"true {target}", truths[translation], None))
+        rows = []
+        for index in range(len(real[source])):
+            measured = [
+                output.errors_of(index) for *_, output in columns if output and output.errors
+            ]
+            rows.append(
+                ImageRow(
+                    name=real[source][index].stem,
+                    images=[paths[index] for _, paths, _ in columns],
+                    captions=[
+                        per_image_caption(output.errors_of(index)) if output else ""
+                        for *_, output in columns
+                    ],
+                    error=float(np.mean([e[SORT_ERROR] for e in measured])) if measured else None,
+                )
+            )
+        measured_by = f"the per-image {SORT_ERROR} against the true {target}"
+        if self.comparison:
+            measured_by += " (the mean over the models)"
+        return Section(f"{source} → {target}", [title for title, *_ in columns], rows, measured_by)
 
-    def _save_grids(
-        self, real: dict[str, list[Path]], translated: dict[str, Translated]
-    ) -> dict[str, Tensor]:
-        grids = {}
-        for translation, output in translated.items():
-            columns = {"input": real[translation.source], **output.columns}
+    def _save_grids(self, sections: dict[Translation, Section]) -> None:
+        """``grid_<translation>.png``: the page's columns for its first images, labelled."""
+        for translation, section in sections.items():
+            rows = section.rows[:GRID_IMAGES]
             visuals = {
-                key: read_rgb(paths[:GRID_IMAGES]).float() / 127.5 - 1
-                for key, paths in columns.items()
+                title: read_rgb([row.images[column] for row in rows]).float() / 127.5 - 1
+                for column, title in enumerate(section.columns)
             }
-            grids[str(translation)] = image_grid(visuals, GRID_IMAGES)
-            save_image(grids[str(translation)], self.output_dir / f"grid_{translation}.png")
-        return grids
+            grid = image_grid(visuals, GRID_IMAGES)
+            save_image(grid, self.output_dir / f"grid_{translation}.png")
+            self.grids[str(translation)] = grid
+            self.grid_columns[str(translation)] = section.columns
 
 
 def _png_size(path: Path) -> tuple[int, int]:

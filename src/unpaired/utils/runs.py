@@ -11,6 +11,7 @@ the run folder before the task starts, so this choice is made by the resolvers b
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 LAST_CHECKPOINT = Path("checkpoints") / "last.ckpt"
@@ -59,12 +60,19 @@ def config_subdir(output_dir: str, timestamp: str) -> str:
     return ".hydra"
 
 
-def evaluation_dir(ckpt: str | None, output: str | None, experiments: str, timestamp: str) -> str:
+def evaluation_dir(
+    ckpt: str | Sequence[str] | None, output: str | None, experiments: str, timestamp: str
+) -> str:
     """``hydra.run.dir`` of an evaluation: ``output`` if given, else
     ``<run>/evaluation/<timestamp>`` for a checkpoint in a run's ``checkpoints/`` folder, else
-    ``evaluation/<timestamp>`` beside the checkpoint (or under ``experiments`` without one)."""
+    ``evaluation/<timestamp>`` beside the checkpoint (or under ``experiments`` without one);
+    for several checkpoints (a comparison), ``<experiments>/comparisons/<timestamp>``."""
     if output:
         return str(Path(output).expanduser().absolute())
+    if ckpt is not None and not isinstance(ckpt, str):
+        if len(ckpt) > 1:
+            return str(Path(experiments) / "comparisons" / timestamp)
+        ckpt = ckpt[0] if ckpt else None
     if not ckpt:
         return str(Path(experiments) / "evaluation" / timestamp)
     folder = Path(ckpt).expanduser().absolute().parent
