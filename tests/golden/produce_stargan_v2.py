@@ -24,8 +24,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import produce  # noqa: E402  (tests/golden/produce.py)
-from produce import GOLDEN_DIR, Case, commit_of, image, normal, write_readme_table  # noqa: E402
+import produce
+from produce import GOLDEN_DIR, Case, commit_of, image, normal, write_readme_table
 
 SOURCE = "stargan_v2"
 produce.REPOSITORIES[SOURCE] = "clovaai/stargan-v2"
@@ -125,7 +125,9 @@ def cases() -> list[Case]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(f"--{SOURCE}", type=Path, required=True, help="checkout of clovaai/stargan-v2")
+    parser.add_argument(
+        f"--{SOURCE}", type=Path, required=True, help="checkout of clovaai/stargan-v2"
+    )
     root = parser.parse_args().stargan_v2.resolve()
     torch.set_num_threads(1)
     modules, commits = {SOURCE: model_module(root)}, {SOURCE: commit_of(root)}

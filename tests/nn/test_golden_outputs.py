@@ -24,8 +24,7 @@ from omegaconf import OmegaConf
 from torch import Tensor, nn
 
 import golden  # tests/golden/golden.py (pytest puts tests/golden on the path)
-from unpaired.nn import PatchSampleMLP, feature_layers, sequential_features
-from unpaired.nn import stargan_v2
+from unpaired.nn import PatchSampleMLP, feature_layers, sequential_features, stargan_v2
 from unpaired.nn.dcgan import DCGANDiscriminator, DCGANGenerator
 
 CONF = Path(__file__).parents[2] / "conf" / "model"
