@@ -88,7 +88,8 @@ def test_a_resumed_run_ends_with_the_weights_averages_and_diversity_weight_of_an
     for key, value in expected["state_dict"].items():
         assert torch.equal(resumed["state_dict"][key], value), key
     weights = {
-        run: logged(run_folder(tmp_path, run), "train/lambda_ds") for run in ("reference", "resumed")
+        name: logged(run_folder(tmp_path, name), "train/lambda_ds")
+        for name in ("reference", "resumed")
     }
     assert sorted(weights["reference"].values()) == [0.25, 0.5, 0.75, 1.0]
     assert weights["resumed"] == weights["reference"]
@@ -115,7 +116,5 @@ def test_two_ddp_ranks_hold_the_same_weights_and_averages(
     for name, value in rank0.items():
         assert torch.equal(value, rank1[name]), name
     for network in ("generator", "mapping_network", "style_encoder", "discriminator"):
-        moved = [
-            (rank0[n] - start[n]).abs().max() for n in rank0 if n.startswith(f"{network}.")
-        ]
+        moved = [(rank0[n] - start[n]).abs().max() for n in rank0 if n.startswith(f"{network}.")]
         assert max(moved) > 0, network
