@@ -110,18 +110,28 @@ class StarGANv2DataModule(UnpairedDataModule):
     Args:
         img_size: the square size images are resized to.
         randcrop_prob: the probability of the random resized crop in training.
+        test_split: the folder of the evaluation images (``val`` in the authors' archives).
         kwargs: those of :class:`~unpaired.data.datamodule.UnpairedDataModule` but the sizes
             and the preprocessing, which ``img_size`` sets.
     """
 
-    def __init__(self, root: str, img_size: int = 256, randcrop_prob: float = 0.5, **kwargs: Any):
+    def __init__(
+        self,
+        root: str,
+        img_size: int = 256,
+        randcrop_prob: float = 0.5,
+        test_split: str = "test",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(
             root, load_size=img_size, crop_size=img_size, preprocess="resize_and_crop", **kwargs
         )
         self.train_transform = authors_train_transform(img_size, randcrop_prob, self.channels)
+        self.test_split = test_split
 
     def _dataset(self, phase: str, transform: ImageTransform, random_pairing: bool) -> Any:
         if not random_pairing:
+            phase = self.test_split if phase == "test" else phase
             return super()._dataset(phase, transform, random_pairing)
         return ReferenceSampledDataset(
             self.root,
