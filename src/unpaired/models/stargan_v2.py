@@ -144,6 +144,11 @@ class StarGANv2(GANModule):
         hp = self.hparams
         return max(0.0, hp.lambda_ds * (1.0 - done / hp.ds_iter))
 
+    @property
+    def reference_size(self) -> int:
+        """The size of the images the style encoder reads (it ends in a conv to 1 pixel)."""
+        return self.generator.img_size
+
     def domain_index(self, domain: str) -> int:
         if domain not in self.domains:
             raise ConfigError(f"{domain!r} is not one of the model's domains {list(self.domains)}")

@@ -168,6 +168,7 @@ class StarGANv2Generator(nn.Module):
             nn.InstanceNorm2d(dim_in, affine=True), nn.LeakyReLU(0.2), nn.Conv2d(dim_in, 3, 1, 1, 0)
         )
         repeat_num = _stages(img_size) - 4 + (1 if w_hpf > 0 else 0)
+        self.size_multiple = 2**repeat_num  # fully convolutional: any multiple of this
         dim_out = dim_in
         for _ in range(repeat_num):
             dim_out = min(dim_in * 2, max_conv_dim)
