@@ -118,6 +118,7 @@ def test_unknown_target_and_conflicting_switches_are_one_clear_error(
             compose_train,
             tmp_path,
             f"ckpt={stargan_checkpoint}",
+            "target=dog",
             "samples=2",
             f"style_ref={tmp_path}",
         )
