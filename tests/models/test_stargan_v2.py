@@ -249,6 +249,12 @@ def test_sampling_and_reference_guided_translation() -> None:
         model.translate_with_style(images, torch.zeros(3, 3, SIZE, SIZE), "cat_to_wild")
 
 
-def test_one_domain_is_refused() -> None:
+def test_one_domain_and_the_face_mask_setting_are_refused() -> None:
     with pytest.raises(ConfigError, match="at least two"):
         tiny(domains=("cat",))
+    with pytest.raises(ConfigError, match="face-landmark network"):
+        StarGANv2(
+            **{**NETWORKS, "generator": {**NETWORKS["generator"], "w_hpf": 1}},
+            optimizer=ADAM,
+            domains=DOMAINS,
+        )

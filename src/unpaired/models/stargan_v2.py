@@ -104,6 +104,13 @@ class StarGANv2(GANModule):
             raise ConfigError(f"model.num_fixed_styles={num_fixed_styles} must be at least 2.")
         n = len(self.domains)
         self.generator = self.network(generator)
+        if self.generator.hpf is not None:
+            raise ConfigError(
+                f"model.generator.w_hpf={generator['w_hpf']}: the authors' high-pass skips (their "
+                "CelebA-HQ setting) need face masks from their face-landmark network (FAN, "
+                "wing.ckpt), which this package does not implement; use w_hpf=0 (their AFHQ "
+                "setting)."
+            )
         self.mapping_network = self._per_domain(mapping_network, n)
         self.style_encoder = self._per_domain(style_encoder, n)
         self.discriminator = self._per_domain(discriminator, n)
