@@ -10,11 +10,13 @@ from PIL import Image
 
 from unpaired.data import synthetic_styles
 from unpaired.data.stargan_v2 import (
+    BilinearResize,
     StarGANv2DataModule,
     StyledSyntheticDataModule,
     authors_train_transform,
 )
 from unpaired.data.synthetic import SyntheticSpec, background_colour
+from unpaired.data.transforms import ImageTransform
 from unpaired.errors import ConfigError, DataError
 
 SPEC = SyntheticSpec(image_size=16, n_train=6, n_test=3, seed=0)
@@ -103,10 +105,18 @@ def test_training_items_draw_two_references_of_one_domain_balanced_and_seeded(tm
 
 def test_the_authors_transform_crops_sometimes_resizes_and_scales(tmp_path) -> None:
     image = Image.fromarray(np.random.default_rng(0).integers(0, 256, (40, 30, 3), np.uint8))
-    never = authors_train_transform(20, randcrop_prob=0.0)
-    torch.manual_seed(0)
-    out = never(image)
-    assert out.shape == (3, 20, 20) and out.min() >= -1 and out.max() <= 1
+    resized = authors_train_transform(20, randcrop_prob=0.0)
+    cropped = authors_train_transform(20, randcrop_prob=1.0)
+    plain = ImageTransform("RGB", [BilinearResize(20)])(image)  # resize alone, no flip
+    for seed in range(6):
+        torch.manual_seed(seed)
+        out = resized(image)
+        assert out.shape == (3, 20, 20) and out.min() >= -1 and out.max() <= 1
+        assert torch.equal(out, plain) or torch.equal(out, plain.flip(-1))
+        torch.manual_seed(seed)
+        out = cropped(image)
+        assert out.shape == (3, 20, 20)
+        assert not torch.equal(out, plain) and not torch.equal(out, plain.flip(-1))
     with pytest.raises(ConfigError, match="randcrop_prob"):
         authors_train_transform(20, randcrop_prob=1.5)
 
