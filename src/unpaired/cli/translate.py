@@ -23,13 +23,11 @@ from typing import Any
 import hydra
 import torch
 from omegaconf import DictConfig, OmegaConf
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from torch.utils.data import DataLoader
 from torchvision.utils import save_image
 
 from unpaired.cli.common import run_reporting_user_errors
-from unpaired.cli.screen import quiet_third_parties
+from unpaired.cli.screen import count_progress, quiet_third_parties
 from unpaired.config import config_dir
 from unpaired.data.padding import crop_padding, pad_to_multiple
 from unpaired.data.single import SingleImageDataset
@@ -64,7 +62,7 @@ def translate(cfg: DictConfig) -> list[Path]:
         dataset, batch_size=None, num_workers=int(cfg.num_workers), pin_memory=False
     )
     written = []
-    with _progress() as progress:
+    with count_progress() as progress:
         task = progress.add_task("translating", total=len(dataset))
         for batch in same_size_batches(loader, int(cfg.batch_size)):
             results = translator(torch.stack([item["image"] for item in batch])).cpu()
@@ -92,7 +90,7 @@ def translate_styles(cfg: DictConfig, dataset: SingleImageDataset, output: Path)
         styles = StyleTranslator(module, translation, cfg.samples, cfg.style_ref, int(cfg.seed))
     log.info("translating %d images %s (%s weights)", len(dataset), translation, weights)
     written = []
-    with _progress() as progress:
+    with count_progress() as progress:
         task = progress.add_task("translating", total=len(dataset))
         for index in range(len(dataset)):
             item = dataset[index]
@@ -151,16 +149,6 @@ def same_size_batches(items: Iterable[Item], batch_size: int) -> Iterator[list[I
             waiting -= len(batch)
             yield batch
     yield from groups.values()
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-    )
 
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="translate")
