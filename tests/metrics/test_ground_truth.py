@@ -31,3 +31,21 @@ def test_only_directions_with_a_truth_and_a_translation_are_measured():
     errors = ground_truth_errors(named, {"fake_dog": images + 1}, [Translation("cat", "dog")])
     assert set(errors) == {"L1_cat_to_dog", "PSNR_cat_to_dog"}
     assert errors["L1_cat_to_dog"].item() == pytest.approx(0.5)
+
+
+def test_three_domains_measure_each_translation_under_its_own_name():
+    """With three domains two translations end in each domain: each has its own truth and
+    output (``target_cat_to_dog``), which win over the target-domain names."""
+    images = torch.zeros(1, 3, 2, 2)
+    domains = ("cat", "dog", "wild")
+    batch = {f"target_{s}_to_{t}": images for s in domains for t in domains if s != t}
+    batch["target_dog"] = images + 1  # the two-domain name, which must not be read here
+    outputs = {f"fake_{s}_to_{t}": images for s in domains for t in domains if s != t}
+    outputs["fake_cat_to_dog"] = images + 0.2
+    outputs["fake_dog"] = images
+    errors = ground_truth_errors(batch, outputs, pairs(domains))
+    assert {k for k in errors if k.startswith("L1_")} == {
+        f"L1_{s}_to_{t}" for s in domains for t in domains if s != t
+    }
+    assert errors["L1_cat_to_dog"].item() == pytest.approx(0.1)
+    assert errors["L1_wild_to_dog"].item() == pytest.approx(0.0)

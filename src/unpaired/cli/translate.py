@@ -29,9 +29,13 @@ from torchvision.utils import save_image
 from unpaired.cli.common import run_reporting_user_errors
 from unpaired.cli.screen import count_progress, quiet_third_parties
 from unpaired.config import config_dir
+from unpaired.data.padding import crop_padding, pad_to_multiple
 from unpaired.data.single import SingleImageDataset
 from unpaired.errors import ConfigError, DataError
+from unpaired.evaluation.load import load_module
 from unpaired.inference import load_translator
+from unpaired.inference.load import resolve_device, size_multiple
+from unpaired.inference.styles import StyleTranslator, translation_into
 
 log = logging.getLogger(__name__)
 Item = dict[str, Any]
@@ -43,6 +47,8 @@ def translate(cfg: DictConfig) -> list[Path]:
         raise ConfigError(f"batch_size must be >= 1, got {cfg.batch_size}")
     dataset = SingleImageDataset(Path(cfg.input).expanduser())
     output = Path(cfg.output).expanduser()
+    if cfg.samples is not None or cfg.style_ref is not None or cfg.target is not None:
+        return translate_styles(cfg, dataset, output)
     targets = _targets(dataset.paths, dataset.folder, output)
     translator = load_translator(
         cfg.ckpt,
@@ -66,6 +72,45 @@ def translate(cfg: DictConfig) -> list[Path]:
                 save_image((result.float() + 1) / 2, target)
                 written.append(target)
             progress.advance(task, len(batch))
+    log.info("wrote %d images to %s", len(written), output)
+    return written
+
+
+def translate_styles(cfg: DictConfig, dataset: SingleImageDataset, output: Path) -> list[Path]:
+    """A multimodal model's translations into ``cfg.target`` (or ``cfg.direction``): ``samples``
+    per image, or one per style reference, written as ``<name>_sample<j>.png`` or
+    ``<name>_<reference>.png`` (:mod:`unpaired.inference.styles`). ``target`` alone: one
+    translation per image with the model's fixed style."""
+    device = resolve_device(cfg.device)
+    module, weights = load_module(cfg.ckpt, device, cfg.inference.weights)
+    translation = translation_into(module, cfg.target, cfg.direction)
+    if cfg.samples is None and cfg.style_ref is None:
+        styles = None
+    else:
+        styles = StyleTranslator(module, translation, cfg.samples, cfg.style_ref, int(cfg.seed))
+    log.info("translating %d images %s (%s weights)", len(dataset), translation, weights)
+    written = []
+    with count_progress() as progress:
+        task = progress.add_task("translating", total=len(dataset))
+        for index in range(len(dataset)):
+            item = dataset[index]
+            stem = output / Path(item["path"]).with_suffix("")
+            if styles is None:
+                with torch.no_grad():
+                    padded, padding = pad_to_multiple(
+                        item["image"][None].to(device), size_multiple(module)
+                    )
+                    results = [
+                        ("", crop_padding(module.translate(padded, translation), padding)[0])
+                    ]
+            else:
+                results = [(f"_{name}", image) for name, image in styles(item["image"])]
+            for suffix, result in results:
+                target = stem.with_name(f"{stem.name}{suffix}.png")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                save_image((result.float().cpu() + 1) / 2, target)
+                written.append(target)
+            progress.advance(task)
     log.info("wrote %d images to %s", len(written), output)
     return written
 
