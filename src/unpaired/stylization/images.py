@@ -30,7 +30,7 @@ def read_image(path: str | Path, size: int | None = None) -> Tensor:
         scale = size / min(width, height)
         new_size = (max(1, round(width * scale)), max(1, round(height * scale)))
         image = image.resize(new_size, Image.Resampling.BICUBIC)
-    return (pil_to_tensor(image).float() / 255).unsqueeze(0)
+    return (pil_to_tensor(image).float() / 255).unsqueeze(0).contiguous()
 
 
 def to_unit(images: Tensor) -> Tensor:
