@@ -34,6 +34,7 @@ from unpaired.config import config_dir
 from unpaired.data.single import SingleImageDataset
 from unpaired.errors import ConfigError, DataError
 from unpaired.inference import load_translator
+from unpaired.inference.style import style_translator
 
 log = logging.getLogger(__name__)
 Item = dict[str, Any]
@@ -46,13 +47,26 @@ def translate(cfg: DictConfig) -> list[Path]:
     dataset = SingleImageDataset(Path(cfg.input).expanduser())
     output = Path(cfg.output).expanduser()
     targets = _targets(dataset.paths, dataset.folder, output)
-    translator = load_translator(
-        cfg.ckpt,
-        cfg.direction,
-        cfg.device,
-        OmegaConf.to_container(cfg.generator),
-        **OmegaConf.to_container(cfg.inference),
-    )
+    if cfg.get("style_ref") is not None:  # a reference-style model (AdaIN)
+        translator = style_translator(
+            cfg.ckpt,
+            OmegaConf.to_container(cfg.style_ref)
+            if OmegaConf.is_list(cfg.style_ref)
+            else cfg.style_ref,
+            None if cfg.style_weights is None else list(cfg.style_weights),
+            float(cfg.alpha),
+            bool(cfg.preserve_color),
+            cfg.device,
+            cfg.inference.weights,
+        )
+    else:
+        translator = load_translator(
+            cfg.ckpt,
+            cfg.direction,
+            cfg.device,
+            OmegaConf.to_container(cfg.generator),
+            **OmegaConf.to_container(cfg.inference),
+        )
     log.info("translating %d images %s on %s", len(dataset), cfg.direction, translator.device)
     loader = DataLoader(
         dataset, batch_size=None, num_workers=int(cfg.num_workers), pin_memory=False
