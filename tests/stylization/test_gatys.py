@@ -32,10 +32,10 @@ def vgg() -> VGGFeatures:
 
 @pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
 def test_the_loss_falls_by_a_stated_factor(vgg: VGGFeatures, optimizer: str) -> None:
-    """Measured (random VGG-19, 32x32 noise images, 50 steps): L-BFGS 36x, Adam (lr 0.02) 2.9x."""
+    """Measured (random VGG-19, 32x32 noise images, 50 steps): L-BFGS 586x, Adam (lr 0.02) 173x."""
     content, style = images(1)
     loss = GatysLoss(vgg, PAPER, content, [style], [1.0])
-    lr, factor = {"lbfgs": (1.0, 10), "adam": (0.02, 2)}[optimizer]
+    lr, factor = {"lbfgs": (1.0, 100), "adam": (0.02, 50)}[optimizer]
     result, curve = optimise_image(loss, content, 50, optimizer, lr)
     assert len(curve) == 50
     with torch.no_grad():
