@@ -35,7 +35,12 @@ Method = Callable[[torch.Tensor], torch.Tensor]  # [-1, 1] content -> [-1, 1] re
 def gatys(style01: torch.Tensor, steps: int) -> Method:
     torch.manual_seed(0)
     settings = GatysSettings(
-        "vgg19", ["conv4_2"], ["conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1"], 1, 1e3, "paper"
+        "vgg19",
+        ["conv4_2"],
+        ["conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1"],
+        1,
+        1e3,
+        "paper",
     )
     network = VGGFeatures("vgg19", [*settings.content_layers, *settings.style_layers], "random")
 
@@ -76,9 +81,7 @@ def main() -> None:
     style_features = select(judge(style01), STYLE_LAYERS)
     methods: dict[str, Method] = {
         "content image (no transfer)": lambda x: x,
-        f"Gatys (paper preset, L-BFGS, {args.gatys_steps} steps)": gatys(
-            style01, args.gatys_steps
-        ),
+        f"Gatys (paper preset, L-BFGS, {args.gatys_steps} steps)": gatys(style01, args.gatys_steps),
         "Johnson (johnson/synthetic)": load_translator(args.johnson, "AtoB", "cpu"),
         "AdaIN (adain/synthetic)": style_translator(args.adain, str(style_path)),
         "CycleGAN (cyclegan/synthetic)": load_translator(args.cyclegan, "AtoB", "cpu"),
