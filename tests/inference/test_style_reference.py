@@ -18,7 +18,6 @@ from unpaired.utils.checkpoint import MODEL_TARGET_KEY
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    torch.manual_seed(0)
     model = AdaIN(
         decoder={"_target_": "unpaired.nn.style.AdaINDecoder"},
         vgg_weights="random",

@@ -26,8 +26,9 @@ def images(seed: int, n: int = 2) -> list[torch.Tensor]:
 
 @pytest.fixture(scope="module")
 def vgg() -> VGGFeatures:
-    torch.manual_seed(0)
-    return VGGFeatures("vgg19", [*PAPER.content_layers, *PAPER.style_layers], weights="random")
+    with torch.random.fork_rng():  # seeded without moving the other tests' random stream
+        torch.manual_seed(0)
+        return VGGFeatures("vgg19", [*PAPER.content_layers, *PAPER.style_layers], weights="random")
 
 
 @pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
