@@ -30,7 +30,7 @@ def test_wheel_ships_every_config_and_the_console_script(tmp_path):
     # our Optuna sweeper, where Hydra looks for plugins (a namespace package: no __init__.py)
     assert "hydra_plugins/unpaired_optuna_sweeper/__init__.py" in names
     assert "hydra_plugins/__init__.py" not in names
-    for tool in ("train", "translate", "export", "report"):
+    for tool in ("train", "translate", "export", "report", "stylize"):
         assert f"unpaired-{tool} = unpaired.cli.{tool}:main" in scripts
 
 

@@ -418,6 +418,52 @@ CASES += [
     *rows("stargan_v2/synthetic", f"{STARGAN_V2} main.py, core/solver.py", STARGAN_V2_DEMO),
 ]
 
+# --- style transfer ------------------------------------------------------------------------------
+# pytorch/examples 77f55b912142e11fcfdf5b530231fb9c52f181e8, naoto0804/pytorch-AdaIN
+# 47950d0e6656a95a80a4b105c4c0f58d38ef785c
+
+ADAIN = "naoto0804/pytorch-AdaIN"
+JOHNSON_EXAMPLES = {  # fast_neural_style/neural_style/neural_style.py: train's argument defaults
+    "model.content_weight": 1e5,
+    "model.style_weight": 1e10,
+    "model.optimizer.lr": 0.001,
+    "model.content_layer": "relu2_2",  # the content loss reads features_y.relu2_2
+    "model.style_layers": ["relu1_2", "relu2_2", "relu3_3", "relu4_3"],  # vgg.py's outputs
+    "model.pixel_scale": 255.0,  # transforms.Lambda(lambda x: x.mul(255))
+}
+JOHNSON_TRAINING = {"data.batch_size": 4, "data.crop_size": 256, "trainer.max_epochs": 2}
+ADAIN_TRAIN = {  # train.py: argument defaults and train_transform
+    "model.optimizer.lr": 0.0001,
+    "model.scheduler.decay": 5e-5,  # --lr_decay, lr / (1 + lr_decay * iteration)
+    "model.max_iterations": 160000,
+    "model.style_weight": 10.0,
+    "model.content_weight": 1.0,
+}
+ADAIN_DATA = {
+    "data.batch_size": 8,
+    "data.load_size": 512,
+    "data.crop_size": 256,
+    "data.flip": False,
+}
+CASES += [
+    *rows(
+        "johnson/coco",
+        f"{EXAMPLES} fast_neural_style/neural_style/neural_style.py",
+        {**JOHNSON_EXAMPLES, **JOHNSON_TRAINING},
+    ),
+    *rows(
+        "johnson/synthetic",
+        f"{EXAMPLES} fast_neural_style/neural_style/neural_style.py",
+        JOHNSON_EXAMPLES,
+    ),
+    *rows("adain/coco_wikiart", f"{ADAIN} train.py", {**ADAIN_TRAIN, **ADAIN_DATA}),
+    *rows(
+        "adain/synthetic",
+        f"{ADAIN} train.py",
+        {k: v for k, v in ADAIN_TRAIN.items() if k != "model.max_iterations"},
+    ),
+]
+
 _MISSING = object()
 
 

@@ -59,6 +59,7 @@ REPOSITORIES = {
     "unit": "mingyuliutw/UNIT",
     "munit": "NVlabs/MUNIT",
     "examples": "pytorch/examples",
+    "adain": "naoto0804/pytorch-AdaIN",
 }
 WEIGHT_SEED = 2024
 #: CUT's PatchNCE layers (--nce_layers 0,4,8,12,16).
@@ -428,8 +429,53 @@ def dcgan_cases() -> list[Case]:
     ]
 
 
+# --- style transfer: Johnson's network (pytorch/examples), AdaIN (naoto0804/pytorch-AdaIN) ------
+
+
+def run_adain_losses(net: nn.Module, inputs: dict[str, Tensor]) -> dict[str, Tensor]:
+    loss_c, loss_s = net(inputs["content"], inputs["style"])
+    return {"loss_c": loss_c, "loss_s": loss_s}
+
+
+def adain_net(m: dict[str, ModuleType]) -> nn.Module:
+    """Their train.py's ``net.Net(vgg[:31], decoder)``: the encoder to relu4_1 and the decoder."""
+    net = m["adain"]
+    return net.Net(nn.Sequential(*list(net.vgg.children())[:31]), net.decoder)
+
+
+def style_cases() -> list[Case]:
+    return [
+        Case(
+            "style",
+            "transformer_net",
+            "examples",
+            "TransformerNet() (fast_neural_style/neural_style/transformer_net.py)",
+            lambda m: m["fast_neural_style"].TransformerNet(),
+            {"x": image((1, 3, 32, 32), 63)},
+        ),
+        Case(
+            "style",
+            "adain_decoder",
+            "adain",
+            "net.decoder (net.py)",
+            lambda m: m["adain"].decoder,
+            {"x": normal((1, 512, 4, 4), 64)},
+        ),
+        Case(
+            "style",
+            "adain_losses",
+            "adain",
+            "net.Net(nn.Sequential(*list(net.vgg.children())[:31]), net.decoder)(content, style) "
+            "(net.py, as train.py builds it)",
+            adain_net,
+            {"content": image((2, 3, 32, 32), 65), "style": image((2, 3, 32, 32), 66)},
+            run=run_adain_losses,
+        ),
+    ]
+
+
 def all_cases() -> list[Case]:
-    return cyclegan_cases() + cut_cases() + unit_munit_cases() + dcgan_cases()
+    return cyclegan_cases() + cut_cases() + unit_munit_cases() + dcgan_cases() + style_cases()
 
 
 # --- running -----------------------------------------------------------------------------------
@@ -658,6 +704,10 @@ def main() -> None:
         "unit": import_from(roots["unit"], "networks"),
         "munit": import_from(roots["munit"], "networks"),
         "examples": dcgan_module(roots["examples"]),
+        "fast_neural_style": import_from(
+            roots["examples"] / "fast_neural_style" / "neural_style", "transformer_net"
+        ),
+        "adain": import_from(roots["adain"], "net"),
     }
     for case in all_cases():
         if args.only and case.name not in args.only:

@@ -24,8 +24,11 @@ from omegaconf import OmegaConf
 from torch import Tensor, nn
 
 import golden  # tests/golden/golden.py (pytest puts tests/golden on the path)
+from unpaired.models.adain import STYLE_LAYERS, adain_losses
 from unpaired.nn import PatchSampleMLP, feature_layers, sequential_features, stargan_v2
 from unpaired.nn.dcgan import DCGANDiscriminator, DCGANGenerator
+from unpaired.nn.style import AdaINDecoder, TransformerNet
+from unpaired.nn.vgg import VGGFeatures
 
 CONF = Path(__file__).parents[2] / "conf" / "model"
 
@@ -52,6 +55,17 @@ AUTOENCODER_RULES: list[Rule] = [
     (r"dec\.model\.0\.model\.(\d+)\.(.*)", r"dec.res_blocks.\1.\2"),
     (r"dec\.model\.(\d+)\.(.*)", lambda m: f"dec.upsample.{int(m[1]) - 1}.{m[2]}"),
     (r"mlp\.model\.(\d+)\.fc\.(.*)", lambda m: f"mlp.model.{2 * int(m[1])}.{m[2]}"),
+]
+
+
+#: The AdaIN authors' ``Net`` splits their VGG Sequential into enc_1 .. enc_4 (layers [:4],
+#: [4:11], [11:18], [18:31]); ours keeps one Sequential (``encoder.features``).
+ADAIN_ENCODER_OFFSETS = (0, 4, 11, 18)
+ADAIN_RULES: list[Rule] = [
+    (
+        r"enc_(\d)\.(\d+)\.(.*)",
+        lambda m: f"encoder.features.{ADAIN_ENCODER_OFFSETS[int(m[1]) - 1] + int(m[2])}.{m[3]}",
+    ),
 ]
 
 
@@ -151,6 +165,24 @@ def run_stargan_v2_conditional(
     return {"out": net(inputs["x"], stargan_v2_domains(len(inputs["x"])))}
 
 
+class AdaINLossNet(nn.Module):
+    """Our encoder and decoder in the place of the authors' ``Net``, run by their losses."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.encoder = VGGFeatures("vgg19_normalised", STYLE_LAYERS, weights="random")
+        self.decoder = AdaINDecoder()
+
+
+def run_adain_losses(
+    net: nn.Module, inputs: dict[str, Tensor], meta: dict[str, Any]
+) -> dict[str, Tensor]:
+    loss_content, loss_style, _ = adain_losses(
+        net.encoder, net.decoder, inputs["content"], inputs["style"]
+    )
+    return {"loss_c": loss_content, "loss_s": loss_style}
+
+
 @dataclass
 class Ours:
     build: Callable[[], nn.Module]
@@ -230,6 +262,9 @@ OURS: dict[str, Ours] = {
         run_adain,
         renamer(AUTOENCODER_RULES),
     ),
+    "style/transformer_net": Ours(TransformerNet),
+    "style/adain_decoder": Ours(AdaINDecoder),
+    "style/adain_losses": Ours(AdaINLossNet, run_adain_losses, renamer(ADAIN_RULES)),
 }
 
 FIXTURES = {f"{p.parent.name}/{p.stem}": p for p in golden.fixture_paths()}
@@ -288,7 +323,10 @@ def test_fixtures_are_nontrivial() -> None:
             values = fixture.tensors.get(
                 f"out.{name}.full", fixture.tensors.get(f"out.{name}.values")
             )
-            assert values.std() > 1e-3, (case, name)
+            if values.numel() == 1:  # a loss: it must not vanish
+                assert values.abs().item() > 1e-4, (case, name)
+            else:
+                assert values.std() > 1e-3, (case, name)
 
 
 def test_cut_config_samples_the_fixture_layers() -> None:

@@ -18,6 +18,7 @@ from rich.table import Table
 from unpaired.cli.common import run_reporting_user_errors
 from unpaired.data.download import (
     ALIGNED,
+    IMAGES,
     SOURCE_FILE,
     SOURCES,
     UNALIGNED,
@@ -73,7 +74,7 @@ def sources_table(root: Path) -> Table:
     table = Table(
         title=f"data sets (unpaired-download NAME, into {root}/NAME)",
         caption=f"{UNALIGNED}: trainA/ trainB/ testA/ testB/. {ALIGNED}: train/ val/ test/, "
-        "each image A and B side by side.",
+        f"each image A and B side by side. {IMAGES}: one folder of images.",
     )
     for column in ("name", "layout", "content", "installed"):
         table.add_column(column)

@@ -35,7 +35,9 @@ from unpaired.errors import ConfigError, DataError
 from unpaired.evaluation.load import load_module
 from unpaired.inference import load_translator
 from unpaired.inference.load import resolve_device, size_multiple
+from unpaired.inference.style import reference_style_translator, translates_by_reference_style
 from unpaired.inference.styles import StyleTranslator, translation_into
+from unpaired.models.base import GenerativeModule
 
 log = logging.getLogger(__name__)
 Item = dict[str, Any]
@@ -48,15 +50,34 @@ def translate(cfg: DictConfig) -> list[Path]:
     dataset = SingleImageDataset(Path(cfg.input).expanduser())
     output = Path(cfg.output).expanduser()
     if cfg.samples is not None or cfg.style_ref is not None or cfg.target is not None:
-        return translate_styles(cfg, dataset, output)
+        device = resolve_device(cfg.device)
+        module, weights = load_module(cfg.ckpt, device, cfg.inference.weights)
+        if not translates_by_reference_style(module):  # multimodal: StarGAN v2, MUNIT
+            return translate_styles(cfg, module, weights, dataset, output)
+        if cfg.samples is not None or cfg.target is not None or cfg.style_ref is None:
+            raise ConfigError(
+                f"a {type(module).__name__} model translates in the style of given images: pass "
+                "style_ref=<image> (or a list, with style_weights=), without samples= or target="
+            )
+        translator = reference_style_translator(
+            module,
+            OmegaConf.to_container(cfg.style_ref)
+            if OmegaConf.is_list(cfg.style_ref)
+            else cfg.style_ref,
+            None if cfg.style_weights is None else list(cfg.style_weights),
+            float(cfg.alpha),
+            bool(cfg.preserve_color),
+            device,
+        )
+    else:
+        translator = load_translator(
+            cfg.ckpt,
+            cfg.direction,
+            cfg.device,
+            OmegaConf.to_container(cfg.generator),
+            **OmegaConf.to_container(cfg.inference),
+        )
     targets = _targets(dataset.paths, dataset.folder, output)
-    translator = load_translator(
-        cfg.ckpt,
-        cfg.direction,
-        cfg.device,
-        OmegaConf.to_container(cfg.generator),
-        **OmegaConf.to_container(cfg.inference),
-    )
     log.info("translating %d images %s on %s", len(dataset), cfg.direction, translator.device)
     loader = DataLoader(
         dataset, batch_size=None, num_workers=int(cfg.num_workers), pin_memory=False
@@ -76,13 +97,18 @@ def translate(cfg: DictConfig) -> list[Path]:
     return written
 
 
-def translate_styles(cfg: DictConfig, dataset: SingleImageDataset, output: Path) -> list[Path]:
-    """A multimodal model's translations into ``cfg.target`` (or ``cfg.direction``): ``samples``
-    per image, or one per style reference, written as ``<name>_sample<j>.png`` or
+def translate_styles(
+    cfg: DictConfig,
+    module: GenerativeModule,
+    weights: str,
+    dataset: SingleImageDataset,
+    output: Path,
+) -> list[Path]:
+    """A multimodal ``module``'s translations into ``cfg.target`` (or ``cfg.direction``):
+    ``samples`` per image, or one per style reference, written as ``<name>_sample<j>.png`` or
     ``<name>_<reference>.png`` (:mod:`unpaired.inference.styles`). ``target`` alone: one
     translation per image with the model's fixed style."""
-    device = resolve_device(cfg.device)
-    module, weights = load_module(cfg.ckpt, device, cfg.inference.weights)
+    device = next(module.parameters()).device
     translation = translation_into(module, cfg.target, cfg.direction)
     if cfg.samples is None and cfg.style_ref is None:
         styles = None

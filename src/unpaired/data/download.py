@@ -126,6 +126,29 @@ SOURCES: dict[str, DatasetSource] = {
     )
 }
 
+#: Style-transfer collections: one folder of images each (sub-folders kept), to be used as a
+#: domain (link or move it to trainA/ or trainB/ of a set, README "Neural style transfer").
+IMAGES = "images"
+SOURCES.update(
+    {
+        source.name: source
+        for source in (
+            DatasetSource(
+                "coco2014_train",
+                "http://images.cocodataset.org/zips/train2014.zip",
+                IMAGES,
+                "MS-COCO 2014 training photos (83k, 13 GB): Johnson's and AdaIN's content images",
+            ),
+            DatasetSource(
+                "wikiart",
+                "http://web.fsktm.um.edu.my/~cschan/source/ICIP2017/wikiart.zip",
+                IMAGES,
+                "WikiArt paintings by style (ArtGAN's collection, 81k, 25 GB): AdaIN's styles",
+            ),
+        )
+    }
+)
+
 
 def source_for(name: str) -> DatasetSource:
     """The known data set ``name``.

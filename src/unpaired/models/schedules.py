@@ -92,3 +92,22 @@ def check_run_length(scheduler: LRScheduler, max_epochs: int | None) -> None:
             "0. To train longer, raise model.scheduler.n_epochs_decay (or n_epochs): "
             "trainer.max_epochs follows them unless it is set."
         )
+
+
+class InverseDecay:
+    """The AdaIN authors' schedule (their ``adjust_learning_rate``, after the original Lua
+    code): factor ``1 / (1 + decay * iteration)`` at iteration 0, 1, 2, ..."""
+
+    def __init__(self, decay: float) -> None:
+        if decay < 0:
+            raise ValueError(f"decay must be >= 0, got {decay}")
+        self.decay = decay
+
+    def __call__(self, iteration: int) -> float:
+        return 1.0 / (1.0 + self.decay * iteration)
+
+
+def inverse_decay(optimizer: Optimizer, decay: float) -> LambdaLR:
+    """:class:`InverseDecay` as a scheduler (advance it every step: ``scheduler_interval:
+    step``); its checkpoint holds the iteration and the decay."""
+    return LambdaLR(optimizer, InverseDecay(decay))
