@@ -2,10 +2,10 @@
 against the values in the authors' own files, one row per value.
 
 Each row names the authors' repository and the file the value comes from, so a failing row says
-where to look. Values our code cannot express (the authors' shorter-side resize, their
-domain-invariant perceptual loss ``vgg_w``) have no row; the preset comments and the README say
-how the presets differ there. The two demo presets (cyclegan/synthetic, pix2pix/synthetic) are
-checked only for what their comments claim to keep from the authors.
+where to look. Values our code cannot express (the authors' shorter-side resize, the Caffe
+VGG-16 of their perceptual loss: torchvision's here) have no row; the preset comments and the
+README say how the presets differ there. The two demo presets (cyclegan/synthetic,
+pix2pix/synthetic) are checked only for what their comments claim to keep from the authors.
 
 Repositories and the commits read:
   taesungp/contrastive-unpaired-translation  b3ac297708dfb6f7589d04662277e53c0d579c27
@@ -217,6 +217,7 @@ UNIT_LOSSES = {  # configs/unit_summer2winter_yosemite256_folder.yaml
     "model.recon_kl_w": 0.01,
     "model.recon_x_cyc_w": 10.0,
     "model.recon_kl_cyc_w": 0.01,
+    "model.vgg_w": 0.0,
 }
 UNIT_SHARING = {  # trainer.py: gen_a and gen_b are two separate VAEGen, no layer shared
     "model.n_shared_blocks": 0,
@@ -227,6 +228,7 @@ MUNIT_SUMMER2WINTER = {  # configs/summer2winter_yosemite256_folder.yaml
     "model.recon_s_w": 1.0,
     "model.recon_c_w": 1.0,
     "model.recon_x_cyc_w": 10.0,  # the style-augmented cycle is on in this config
+    "model.vgg_w": 0.0,
     "model.generator.mlp_dim": 256,
     "model.generator.style_dim": 8,
 }

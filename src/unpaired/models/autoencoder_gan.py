@@ -5,6 +5,12 @@ The authors' training loop, per iteration: a discriminator update, then a genera
 with Adam (weight decay included) and a step learning-rate policy advanced once per iteration,
 for ``max_iter`` iterations. Generators start from Kaiming-normal weights and discriminators
 from N(0, 0.02). A discriminator's loss is ``gan_w * (real + fake)`` summed over its scales.
+
+Their domain-invariant perceptual loss (``vgg_w``, ``compute_vgg_loss``) compares each translation
+with its input through VGG-16's ``relu5_3`` features, instance-normalised. The authors' VGG-16 is
+the Caffe model converted from Lua Torch (BGR input in [0, 255] less the Caffe means); here it is
+torchvision's ImageNet VGG-16 with its own input normalisation
+(:class:`~unpaired.nn.vgg.VGGFeatures`).
 """
 
 from __future__ import annotations
@@ -16,9 +22,14 @@ from torch import Tensor, nn
 
 from unpaired.domains import Translation
 from unpaired.errors import ConfigError
+from unpaired.losses.style import instance_normalized_perceptual_loss
 from unpaired.models.base import Batch, LossTerms
 from unpaired.models.gan import GANModule
 from unpaired.models.outputs import Outputs
+from unpaired.nn.vgg import VGGFeatures
+
+#: The VGG-16 layer of the authors' perceptual loss (their ``Vgg16.forward`` returns it).
+PERCEPTUAL_LAYER = "relu5_3"
 
 
 class AutoEncoderGAN(GANModule):
@@ -33,6 +44,10 @@ class AutoEncoderGAN(GANModule):
     Args:
         generator, discriminator: Hydra nodes or modules; each is built twice (once per domain).
         gan_w: weight of every adversarial term, for generators and discriminators alike.
+        vgg_w: weight of the domain-invariant perceptual loss (see the module docstring); 0 (the
+            authors' configs but two) builds no VGG.
+        vgg_weights: torchvision's ``vgg16-397923af.pth`` for ``vgg_w > 0`` (None: torch hub's
+            cache; never downloaded; ``"random"`` for tests).
         init_type_G, init_type_D: initialisation of the auto-encoders and of the discriminators
             (see :func:`unpaired.nn.init_weights`; the gain is the model's ``init_gain``).
         common: ``gan_mode`` (one of :attr:`gan_modes`; the authors use ``lsgan``) and the
@@ -53,12 +68,19 @@ class AutoEncoderGAN(GANModule):
         generator: Mapping[str, Any],
         discriminator: Mapping[str, Any],
         gan_w: float = 1.0,
+        vgg_w: float = 0.0,
+        vgg_weights: str | None = None,
         init_type_G: str = "kaiming",
         init_type_D: str = "normal",
         **common: Any,
     ) -> None:
         super().__init__(**{"scheduler_interval": "step", **common})
+        if vgg_w < 0:
+            raise ConfigError(f"model.vgg_w must be >= 0 (0: no perceptual loss), got {vgg_w}")
         self.gan_w = gan_w
+        self.vgg_w = vgg_w
+        #: frozen loss network of the perceptual loss; None when ``vgg_w`` is 0
+        self.vgg = VGGFeatures("vgg16", [PERCEPTUAL_LAYER], vgg_weights) if vgg_w > 0 else None
         self.gen_A = self._build_generator(generator, init_type_G)
         self.gen_B = self._build_generator(generator, init_type_G)
         self.D_A = self.network(discriminator, init_type_D)
@@ -104,6 +126,20 @@ class AutoEncoderGAN(GANModule):
             f"G_adv_{forward.suffix}": self.gan_w * adversarial(self.D_B(outputs[f"fake_{b}"])),
             f"G_adv_{back.suffix}": self.gan_w * adversarial(self.D_A(outputs[f"fake_{a}"])),
         }
+
+    def perceptual_terms(self, batch: Batch, outputs: Outputs) -> LossTerms:
+        """``vgg_<target>``: ``vgg_w`` x the perceptual loss of the translation into ``target``
+        against its input (the authors' ``loss_gen_vgg_a`` compares ``x_ba`` with ``x_b``); none
+        when ``vgg_w`` is 0."""
+        if self.vgg is None:
+            return {}
+        a, b = self.domains
+        terms = {}
+        for source, target in ((b, a), (a, b)):
+            fake = self.vgg((outputs[f"fake_{target}"] + 1) / 2)[PERCEPTUAL_LAYER]
+            real = self.vgg((batch[source] + 1) / 2)[PERCEPTUAL_LAYER]
+            terms[f"vgg_{target}"] = self.vgg_w * instance_normalized_perceptual_loss(fake, real)
+        return terms
 
     def visuals(self, batch: Batch, outputs: Outputs) -> dict[str, Tensor]:
         """Each domain's image, its reconstruction from its own code, and its translation."""

@@ -29,7 +29,9 @@ class MUNIT(AutoEncoderGAN):
     content re-encoded from the translation + ``recon_x_cyc_w`` x L1 of the style-augmented
     cycle (the translation's content decoded with the image's own style; 0 turns it off, as the
     authors' edges2handbags and edges2shoes configs do; their summer2winter_yosemite256 and
-    synthia2cityscape configs set 10).
+    synthia2cityscape configs set 10) + ``vgg_w`` x the perceptual loss of each translation
+    against its input (:meth:`~unpaired.models.autoencoder_gan.AutoEncoderGAN.perceptual_terms`;
+    0 turns it off, as in all their configs but synthia2cityscape's).
 
     Multimodal translation, for a translation tool (``images`` in [-1, 1], ``(N, C, H, W)``;
     ``direction`` ``"AtoB"`` or ``"BtoA"``; wrap calls in ``torch.no_grad()``):
@@ -138,6 +140,7 @@ class MUNIT(AutoEncoderGAN):
             if hp.recon_x_cyc_w > 0:
                 cycle = F.l1_loss(outputs[f"cycle_{domain}"], real)
                 terms[f"cycle_{domain}"] = hp.recon_x_cyc_w * cycle
+        terms.update(self.perceptual_terms(batch, outputs))
         loss = sum(terms.values())
         return loss, {"G": loss, **terms}
 

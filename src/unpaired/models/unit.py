@@ -36,7 +36,10 @@ class UNIT(AutoEncoderGAN):
 
     Generator loss (authors' names for the weights): ``gan_w`` x adversarial + ``recon_x_w`` x
     L1 reconstruction + ``recon_kl_w`` x :func:`latent_kl` of the codes + ``recon_x_cyc_w`` x L1
-    cycle reconstruction + ``recon_kl_cyc_w`` x :func:`latent_kl` of the translations' codes.
+    cycle reconstruction + ``recon_kl_cyc_w`` x :func:`latent_kl` of the translations' codes +
+    ``vgg_w`` x the perceptual loss of each translation against its input
+    (:meth:`~unpaired.models.autoencoder_gan.AutoEncoderGAN.perceptual_terms`; 0 turns it off, as
+    in all their configs but unit_gta2city's).
 
     Args:
         n_shared_blocks: residual blocks next to the latent code tied between the two domains
@@ -97,6 +100,7 @@ class UNIT(AutoEncoderGAN):
             if hp.recon_kl_cyc_w > 0:
                 kl_cycle = latent_kl(outputs[f"latent_{domain}_cycle"])
                 terms[f"kl_cycle_{domain}"] = hp.recon_kl_cyc_w * kl_cycle
+        terms.update(self.perceptual_terms(batch, outputs))
         loss = sum(terms.values())
         return loss, {"G": loss, **terms}
 
