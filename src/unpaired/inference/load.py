@@ -231,7 +231,11 @@ def build_module(checkpoint: Mapping[str, Any], path: Path) -> GenerativeModule:
         ) from error
     if not (isinstance(cls, type) and issubclass(cls, GenerativeModule)):
         raise CheckpointError(f"{path} names {target}, which is not one of our models")
-    return cls(**checkpoint.get("hyper_parameters", {}))
+    arguments = dict(checkpoint.get("hyper_parameters", {}))
+    for name in cls.pretrained_weight_files:  # the checkpoint's state dict holds those weights
+        if name in arguments:
+            arguments[name] = "random"
+    return cls(**arguments)
 
 
 def _load_weights(

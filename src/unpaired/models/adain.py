@@ -65,6 +65,7 @@ class AdaIN(GenerativeModule):
     """
 
     generator_networks = ("decoder",)
+    pretrained_weight_files = ("vgg_weights",)  # the VGG's weights are in the checkpoint
 
     def __init__(
         self,

@@ -60,6 +60,7 @@ class AutoEncoderGAN(GANModule):
     gan_modes = ("lsgan", "vanilla", "hinge")
     generator_networks = ("gen_A", "gen_B")
     discriminator_networks = ("D_A", "D_B")
+    pretrained_weight_files = ("vgg_weights",)  # the VGG's weights are in the checkpoint
     #: The auto-encoder class a method needs (checked, so a wrong ``model/generator`` fails early).
     generator_type: type[nn.Module]
 

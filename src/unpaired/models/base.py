@@ -150,6 +150,11 @@ class GenerativeModule(L.LightningModule, metaclass=_Method):
     default_domains: tuple[str, ...] = ("A", "B")
     #: How many domains the method works with (None: any number).
     domain_count: int | None = 2
+    #: Constructor arguments naming a file of pretrained weights for a frozen network that the
+    #: checkpoint holds as well (a VGG loss network or encoder): a saved model is rebuilt without
+    #: that file (as ``"random"``), and its state dict then restores those weights, so
+    #: translating, evaluating or exporting a trained model never needs the file.
+    pretrained_weight_files: tuple[str, ...] = ()
 
     def __init__(
         self,

@@ -53,6 +53,7 @@ class FastStyleTransfer(GenerativeModule):
     default_domains = ("A",)
     domain_count = 1
     generator_networks = ("transformer",)
+    pretrained_weight_files = ("vgg_weights",)  # the VGG's weights are in the checkpoint
 
     def __init__(
         self,
