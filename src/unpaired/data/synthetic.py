@@ -25,9 +25,10 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
@@ -187,19 +188,26 @@ def render_pair(scene: Scene, size: int = 64) -> Image.Image:
 
 
 def generate(root: Path, spec: SyntheticSpec, aligned: bool = False) -> None:
-    """Write the data set of ``spec`` to ``root``, all at once (the paired version if ``aligned``).
+    """Write the data set of ``spec`` to ``root``, all at once (the paired version if ``aligned``);
+    see :func:`write_atomically`."""
+    write_atomically(
+        root, lambda folder: (_write_aligned_set if aligned else _write_set)(folder, spec)
+    )
 
-    The files are written into a temporary sibling folder that is renamed to ``root`` at the
-    end, so a killed run or several processes racing (DDP ranks, nodes sharing a file system)
-    never leave a half-written set. If ``root`` exists (not empty) by the time of the rename,
-    it is left untouched and the temporary copy is discarded.
+
+def write_atomically(root: Path, write: Callable[[Path], None]) -> None:
+    """Have ``write`` fill a temporary sibling folder of ``root``, then rename it to ``root``.
+
+    A killed run or several processes racing (DDP ranks, nodes sharing a file system) never
+    leave a half-written set. If ``root`` exists (not empty) by the time of the rename, it is
+    left untouched and the temporary copy is discarded.
     """
     root = Path(root)
     # Not tempfile.mkdtemp: its 0700 permissions would become those of the data set.
     staging = root.parent / f".{root.name}.tmp-{uuid.uuid4().hex}"
     staging.mkdir(parents=True)
     try:
-        (_write_aligned_set if aligned else _write_set)(staging, spec)
+        write(staging)
         _move_into_place(staging, root)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -259,10 +267,20 @@ def ensure(root: Path, spec: SyntheticSpec, aligned: bool = False) -> None:
     Raises:
         DataError: ``root`` holds a set of another spec, or other files than a synthetic set.
     """
+    ensure_record(root, _spec_record(spec, aligned), lambda: generate(root, spec, aligned))
+
+
+def ensure_record(root: Path, wanted: Mapping[str, Any], generate_set: Callable[[], None]) -> None:
+    """Call ``generate_set`` unless ``root/spec.json`` exists; then check that it holds
+    ``wanted`` (a generated set's record of how it was made).
+
+    Raises:
+        DataError: ``root`` holds a set made otherwise, or other files than a generated set.
+    """
     root = Path(root)
     spec_file = root / "spec.json"
     if not spec_file.is_file():
-        generate(root, spec, aligned)
+        generate_set()
     if not spec_file.is_file():
         raise DataError(
             f"data folder {root.absolute()} exists but holds no synthetic data set (no "
@@ -270,10 +288,9 @@ def ensure(root: Path, spec: SyntheticSpec, aligned: bool = False) -> None:
             "to another folder."
         )
     found = json.loads(spec_file.read_text())
-    wanted = _spec_record(spec, aligned)
-    if found != wanted:
+    if found != dict(wanted):
         raise DataError(
             f"data folder {root.absolute()} holds a synthetic data set generated with {found}, "
-            f"but the configuration asks for {wanted}. Delete the folder to regenerate it, or "
-            "set data.root to another folder."
+            f"but the configuration asks for {dict(wanted)}. Delete the folder to regenerate it, "
+            "or set data.root to another folder."
         )
