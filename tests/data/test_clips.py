@@ -64,7 +64,7 @@ def test_a_frame_that_does_not_decode_is_left_out_or_stops_the_run(tmp_path, cap
     dataset = ClipDataset(tmp_path, "train", TRAIN, frames=3)
     assert dataset.clips["A"][0].length == 3
     assert "cannot be decoded" in caplog.text
-    with pytest.raises(BadImageError, match="000002.png"):
+    with pytest.raises(BadImageError, match=r"000002\.png"):
         ClipDataset(tmp_path, "train", TRAIN, frames=3, on_bad_image="error")
 
 

@@ -134,6 +134,12 @@ def run_dcgan_discriminator(
     return {"out": torch.sigmoid(net(inputs["x"])).flatten()}
 
 
+def run_predictor(
+    net: nn.Module, inputs: dict[str, Tensor], meta: dict[str, Any]
+) -> dict[str, Tensor]:
+    return {"out": net(inputs["x0"], inputs["x1"])}
+
+
 @dataclass
 class Ours:
     build: Callable[[], nn.Module]
@@ -189,6 +195,12 @@ OURS: dict[str, Ours] = {
         )
         for mode in ("", "_train")
     },
+    "recycle/predictor_unet_256": Ours(
+        lambda: config("predictor", "unet_256", channels=3, ngf=4), run_predictor
+    ),
+    "recycle/predictor_prediction": Ours(
+        lambda: config("predictor", "prediction", input_nc=3, output_nc=3, npf=2), run_predictor
+    ),
     "munit/adain_gen": Ours(
         lambda: config("generator", "munit_adain", dim=8, mlp_dim=16),
         run_adain,
