@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from unpaired.errors import ConfigError
+from unpaired.inference.load import size_multiple
 from unpaired.models.recycle_gan import RecycleGAN
 
 ADAM = {"_target_": "torch.optim.Adam", "_partial_": True, "lr": 2e-4, "betas": [0.5, 0.999]}
@@ -127,5 +128,6 @@ def test_translation_is_frame_by_frame_and_image_batches_are_refused_for_trainin
         translated = model.translate(clip, "AtoB")
         torch.testing.assert_close(translated[:, 1], model.G_AB(clip[:, 1]))
         torch.testing.assert_close(model.translate(clip[:, 0], "BtoA"), model.G_BA(clip[:, 0]))
+    assert size_multiple(model) == 4  # the ResNet generators', not the predictors' 32
     with pytest.raises(ConfigError, match="windows of 3 frames"):
         model.generate({"A": clip[:, 0], "B": clip[:, 0]})

@@ -61,6 +61,8 @@ class RecycleGAN(GANModule):
 
     generator_networks = ("G_AB", "G_BA", "P_A", "P_B")
     discriminator_networks = ("D_A", "D_B")
+    #: What translating runs (the predictors, U-Nets of 256-pixel multiples, do not).
+    translation_networks = ("G_AB", "G_BA")
     fakes_first = False  # their backward_D_basic: D(real), then D(fake)
     update_order = ("G", "D")  # their optimize_parameters: G, then the discriminators
 
