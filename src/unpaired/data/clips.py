@@ -20,6 +20,7 @@ out of their clip at start-up, with one warning (``data.on_bad_image=warn``) or 
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -238,7 +239,9 @@ class ClipDataset(Dataset):
             return self.transform(clip.truth(t, self.channels, self.frames))
 
         truth = load_truth if self.has_ground_truth else None
-        return DomainImages(domain, folder, names, load, truth)
+        starts = itertools.accumulate((clip.length for clip in clips), initial=0)
+        ranges = [range(start, end) for start, end in itertools.pairwise(starts)]
+        return DomainImages(domain, folder, names, load, truth, ranges)
 
     def _window(
         self, start: int, geometry: int, frame: Callable[[int, int, int], Image.Image]

@@ -35,7 +35,11 @@ from unpaired.evaluation.html import ImageRow, Section, write_page
 from unpaired.evaluation.images import chunks, same_shape_groups, to_uint8
 from unpaired.evaluation.results import per_image_caption
 from unpaired.metrics.fid import KID_SUBSETS, frechet_distance, kernel_inception_distance
-from unpaired.metrics.ground_truth import per_image_errors, per_image_ssim
+from unpaired.metrics.ground_truth import (
+    per_clip_temporal_error,
+    per_image_errors,
+    per_image_ssim,
+)
 from unpaired.metrics.inception import RESIZE, InceptionFeatures
 
 log = logging.getLogger(__name__)
@@ -84,11 +88,13 @@ class EvaluatedModel:
 
 @dataclass
 class Translated:
-    """What one translation wrote: PNG paths per column (``fake``, ``rec``), and per-image
-    ground-truth errors (metric -> one value per image, in the images' order)."""
+    """What one translation wrote: PNG paths per column (``fake``, ``rec``), per-image
+    ground-truth errors (metric -> one value per image, in the images' order), and for frames
+    of clips the temporal error of each clip (``TL1``)."""
 
     columns: dict[str, list[Path]]
     errors: dict[str, list[float]]
+    clip_errors: dict[str, list[float]] = field(default_factory=dict)
 
     def errors_of(self, index: int) -> dict[str, float]:
         return {name: values[index] for name, values in self.errors.items()}
@@ -182,6 +188,8 @@ class Evaluation:
         folders = {key: self._folder(name, model) for key, name in names.items()}
         columns: dict[str, list[Path]] = {key: [] for key in names}
         errors: dict[str, list[float]] = {}
+        temporal = domain.clips is not None and domain.has_truth
+        fakes: dict[int, Tensor] = {}  # frames of clips, for the temporal error
         for chunk in chunks(list(range(len(domain))), self.options.batch_size):
             images = [domain.load(i) for i in chunk]
             for group in same_shape_groups([image.shape for image in images]):
@@ -197,7 +205,24 @@ class Evaluation:
                 if domain.has_truth:
                     truth = torch.stack([domain.truth(chunk[i]) for i in group])
                     self._measure(outputs["fake"].cpu(), truth, errors)
-        return Translated(columns, errors)
+                if temporal:
+                    fakes.update(zip((chunk[i] for i in group), outputs["fake"].cpu(), strict=True))
+        clip_errors = {}
+        if temporal:
+            assert domain.clips is not None
+            clip_errors["TL1"] = [self._temporal_error(domain, c, fakes) for c in domain.clips]
+        return Translated(columns, errors, clip_errors)
+
+    @staticmethod
+    def _temporal_error(
+        domain: DomainImages, clip: Sequence[int], fakes: dict[int, Tensor]
+    ) -> float:
+        """The temporal error of one clip's translation against its truth (0 for one frame)."""
+        if len(clip) < 2:
+            return 0.0
+        fake = torch.stack([fakes.pop(index) for index in clip])[None]
+        truth = torch.stack([domain.truth(index) for index in clip])[None]
+        return float(per_clip_temporal_error(fake, truth)[0])
 
     @staticmethod
     def _measure(fake: Tensor, truth: Tensor, errors: dict[str, list[float]]) -> None:
@@ -287,7 +312,8 @@ class Evaluation:
             entry.update(self._distances(real_features, fake_features))
         if output.errors:
             entry["ground_truth"] = {
-                name: float(np.mean(values)) for name, values in output.errors.items()
+                name: float(np.mean(values))
+                for name, values in {**output.errors, **output.clip_errors}.items()
             }
         return entry
 

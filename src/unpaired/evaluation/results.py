@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 #: How each ground-truth metric is shown.
-GROUND_TRUTH_FORMATS = {"L1": ".4f", "PSNR": ".2f", "SSIM": ".4f"}
+GROUND_TRUTH_FORMATS = {"L1": ".4f", "PSNR": ".2f", "SSIM": ".4f", "TL1": ".4f"}
 
 
 def model_entries(results: Mapping[str, Any]) -> list[Mapping[str, Any]]:
