@@ -68,6 +68,7 @@ def test_a_run_resumed_ends_where_a_whole_one_does(run_cli, tmp_path: Path) -> N
         assert torch.equal(resumed["state_dict"][key], value), key
 
 
+@pytest.mark.slow
 def test_recycle_gan_variant_trains(run_cli, tmp_path: Path) -> None:
     result = run_cli(
         "train",

@@ -41,6 +41,7 @@ from unpaired.metrics.ground_truth import (
     per_image_ssim,
 )
 from unpaired.metrics.inception import RESIZE, InceptionFeatures
+from unpaired.metrics.warping import RaftFlow, clip_warping_error
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,9 @@ class MetricOptions:
     inception_weights: str | None = None
     kid_subset_size: int = 1000
     batch_size: int = 50
+    warping_error: bool = False
+    raft_weights: str | None = None
+    raft_model: str = "small"
 
 
 class Translates(Protocol):
@@ -143,6 +147,8 @@ class Evaluation:
         self.grids: dict[str, Tensor] = {}
         #: translation name -> the grid's column titles
         self.grid_columns: dict[str, list[str]] = {}
+        #: the optical flow of the warping error of clips (``metrics.warping_error``)
+        self.flow: RaftFlow | None = None
 
     @property
     def comparison(self) -> bool:
@@ -189,7 +195,8 @@ class Evaluation:
         columns: dict[str, list[Path]] = {key: [] for key in names}
         errors: dict[str, list[float]] = {}
         temporal = domain.clips is not None and domain.has_truth
-        fakes: dict[int, Tensor] = {}  # frames of clips, for the temporal error
+        warping = domain.clips is not None and self.flow is not None
+        fakes: dict[int, Tensor] = {}  # frames of clips, for the temporal and warping errors
         for chunk in chunks(list(range(len(domain))), self.options.batch_size):
             images = [domain.load(i) for i in chunk]
             for group in same_shape_groups([image.shape for image in images]):
@@ -205,9 +212,19 @@ class Evaluation:
                 if domain.has_truth:
                     truth = torch.stack([domain.truth(chunk[i]) for i in group])
                     self._measure(outputs["fake"].cpu(), truth, errors)
-                if temporal:
+                if temporal or warping:
                     fakes.update(zip((chunk[i] for i in group), outputs["fake"].cpu(), strict=True))
         clip_errors = {}
+        if warping:
+            assert domain.clips is not None and self.flow is not None
+            clip_errors["WE"] = [
+                clip_warping_error(
+                    torch.stack([domain.load(i) for i in clip]).to(self.device),
+                    torch.stack([fakes[i] for i in clip]).to(self.device),
+                    self.flow,
+                )
+                for clip in domain.clips
+            ]
         if temporal:
             assert domain.clips is not None
             clip_errors["TL1"] = [self._temporal_error(domain, c, fakes) for c in domain.clips]
@@ -220,7 +237,7 @@ class Evaluation:
         """The temporal error of one clip's translation against its truth (0 for one frame)."""
         if len(clip) < 2:
             return 0.0
-        fake = torch.stack([fakes.pop(index) for index in clip])[None]
+        fake = torch.stack([fakes[index] for index in clip])[None]
         truth = torch.stack([domain.truth(index) for index in clip])[None]
         return float(per_clip_temporal_error(fake, truth)[0])
 
@@ -243,6 +260,11 @@ class Evaluation:
     def run(self) -> dict[str, Any]:
         """Translate, save, measure; write ``index.html`` and the grids; return the results."""
         extractor = self._extractor()  # first: missing weights stop it before any work
+        self.flow = (
+            RaftFlow(self.options.raft_weights, self.options.raft_model).to(self.device)
+            if self.options.warping_error
+            else None
+        )
         self.datamodule.prepare_data()
         self.datamodule.setup("validate")
         dataset = self.datamodule.val_dataset
@@ -311,10 +333,13 @@ class Evaluation:
             fake_features = self.features(extractor, output.columns["fake"])
             entry.update(self._distances(real_features, fake_features))
         if output.errors:
+            truth_errors = {k: v for k, v in output.clip_errors.items() if k != "WE"}
             entry["ground_truth"] = {
                 name: float(np.mean(values))
-                for name, values in {**output.errors, **output.clip_errors}.items()
+                for name, values in {**output.errors, **truth_errors}.items()
             }
+        if "WE" in output.clip_errors:
+            entry["warping_error"] = float(np.mean(output.clip_errors["WE"]))
         return entry
 
     def _extractor(self) -> InceptionFeatures | None:
