@@ -403,7 +403,23 @@ RECYCLE_RECYCLE_SCRIPT = {  # scripts/run_ReCycle_GAN.sh: --model reCycle_gan, n
     "model.image_cycle": True,
     "model.lambda_identity": 0.5,  # train_options.py: --identity 0.5
 }
+RECYCLE_DEMO = {  # what the demo preset's comment keeps from run_Recycle_gan.sh
+    key: RECYCLE_SCRIPT[key]
+    for key in (
+        "model.gan_mode",
+        "model.lambda_A",
+        "model.lambda_B",
+        "model.lambda_identity",
+        "model.pool_size",
+        "model.optimizer.lr",
+        "model.optimizer.betas",
+        "model.init_type",
+        "data.frames",
+        "data.batch_size",
+    )
+}
 CASES += [
+    *rows("recycle_gan/synthetic_video", f"{RECYCLE} scripts/run_Recycle_gan.sh", RECYCLE_DEMO),
     *rows("recycle_gan/video_folder", f"{RECYCLE} scripts/run_Recycle_gan.sh", RECYCLE_SCRIPT),
     *rows(
         "recycle_gan/recycle_video_folder",

@@ -37,7 +37,7 @@ from unpaired.data.folders import check_bad_image_policy, image_folder
 from unpaired.data.io import convert_mode, find_images, image_mode, load_image
 from unpaired.data.seeding import ItemSeeds
 from unpaired.data.transforms import ImageTransform
-from unpaired.data.unaligned import LAYOUT_HINT, _truth_paths, check_direction, domain_folders
+from unpaired.data.unaligned import LAYOUT_HINT, check_direction, domain_folders, truth_paths
 from unpaired.data.video import is_video_file, read_frames
 from unpaired.errors import BadImageError, ConfigError, DataError
 
@@ -105,7 +105,7 @@ def find_clips(
             if clip_folder in frame_folders:
                 by_clip.setdefault(clip_folder, []).append(path)
         for clip_folder, files in by_clip.items():
-            truths = None if truth_folder is None else _truth_paths(files, folder, truth_folder)
+            truths = None if truth_folder is None else truth_paths(files, folder, truth_folder)
             clips.append(
                 Clip(clip_folder, "frames", len(files), tuple(files), truths and tuple(truths))
             )
@@ -220,7 +220,8 @@ class ClipDataset(Dataset):
     def images_of(self, domain: str) -> DomainImages:
         """Every frame of every clip of ``domain``, one image each (evaluation and FID read
         them so), with its truth where the split has it. Frame ``t`` of clip ``c`` is named
-        ``<c>_<t>`` (``clip0003_000007``; a video's name without its suffix)."""
+        ``<c>_<t>`` (``clip0003_000007``; a video's name without its suffix): the file names
+        listed are those names, not files on disk."""
         clips = self.clips.get(domain)
         if clips is None:
             raise ConfigError(
@@ -228,7 +229,7 @@ class ClipDataset(Dataset):
             )
         frames = [(clip, t) for clip in clips for t in range(clip.length)]
         folder = clips[0].path.parent
-        names = [folder / f"{clip.path.stem}_{t:06d}" for clip, t in frames]
+        names = [folder / f"{clip.path.stem}_{t:06d}.png" for clip, t in frames]
 
         def load(index: int) -> torch.Tensor:
             clip, t = frames[index]
