@@ -118,3 +118,15 @@ def test_the_synthetic_video_set_holds_moving_shapes_and_their_true_translations
     first = sorted((tmp_path / "video").rglob("*.png"))
     second = sorted((tmp_path / "again").rglob("*.png"))
     assert [p.read_bytes() for p in first] == [p.read_bytes() for p in second]
+
+
+def test_a_frame_broken_during_the_run_gives_the_next_window_or_stops_it(tmp_path, caplog):
+    write_frame_clips(tmp_path / "trainA", [3, 3])
+    write_frame_clips(tmp_path / "trainB", [3])
+    dataset = ClipDataset(tmp_path, "train", TEST, frames=3)
+    strict = ClipDataset(tmp_path, "train", TEST, frames=3, on_bad_image="error")
+    (tmp_path / "trainA" / "clip0" / "000002.png").write_bytes(b"broken since")
+    assert dataset[0]["A_path"].endswith("clip1")
+    assert "Using the next window" in caplog.text
+    with pytest.raises(BadImageError, match=r"000002\.png"):
+        strict[0]

@@ -15,7 +15,9 @@ window. Pairing, seeding and ground truth follow :class:`~unpaired.data.unaligne
 the ground truth of frame ``<clip>/<frame>`` is the file of the same relative path in
 ``<phase>A_true``/``<phase>B_true`` (frame folders only). Frames that cannot be decoded are left
 out of their clip at start-up, with one warning (``data.on_bad_image=warn``) or stop the run
-(``error``), as images are; a video file that cannot be decoded is left out the same way.
+(``error``), as images are; a video file that cannot be decoded is left out the same way. A frame
+that stops decoding later (changed on disk) makes its item the next window that decodes, with a
+warning, or raises with ``error``.
 """
 
 from __future__ import annotations
@@ -187,6 +189,8 @@ class ClipDataset(Dataset):
             for name, clips in self.clips.items()
         }
         self.domains = tuple(folders)
+        self.on_bad_image = check_bad_image_policy(on_bad_image)
+        self._reported: set[str] = set()
 
     def __len__(self) -> int:
         return max(len(windows) for windows in self.windows.values())
@@ -205,17 +209,34 @@ class ClipDataset(Dataset):
                     chosen = int(torch.randint(len(windows), (1,)).item())
                 else:
                     chosen = index % len(windows)
-                clip_index, start = windows[chosen]
-                clip = self.clips[name][clip_index]
                 # one seed for the window: every frame gets the same crop and flip
                 geometry = int(torch.randint(2**62, (1,)).item())
-                item[name] = self._window(start, geometry, clip.frame)
-                item[f"{name}_path"] = str(clip.path)
-                item[f"{name}_start"] = start
-                if self.has_ground_truth:
-                    other = others[0] if name == first else first
-                    item[f"target_{other}"] = self._window(start, geometry, clip.truth)
+                target = f"target_{others[0] if name == first else first}"
+                item.update(self._first_readable(name, chosen, geometry, target))
         return item
+
+    def _first_readable(
+        self, domain: str, chosen: int, geometry: int, target: str
+    ) -> dict[str, Any]:
+        """Window ``chosen`` of ``domain`` (and its truth under ``target``), or the next window
+        whose frames all decode, with a warning (``on_bad_image="error"``: raises)."""
+        windows = self.windows[domain]
+        for offset in range(len(windows)):
+            clip_index, start = windows[(chosen + offset) % len(windows)]
+            clip = self.clips[domain][clip_index]
+            try:
+                loaded = {domain: self._window(start, geometry, clip.frame)}
+                if self.has_ground_truth:
+                    loaded[target] = self._window(start, geometry, clip.truth)
+            except BadImageError as error:
+                if self.on_bad_image == "error":
+                    raise
+                if str(error) not in self._reported:
+                    self._reported.add(str(error))
+                    log.warning("%s Using the next window (data.on_bad_image=warn).", error)
+                continue
+            return {**loaded, f"{domain}_path": str(clip.path), f"{domain}_start": start}
+        raise DataError(f"no window of domain {domain} can be decoded any more")
 
     def images_of(self, domain: str) -> DomainImages:
         """Every frame of every clip of ``domain``, one image each (evaluation and FID read
