@@ -80,6 +80,15 @@ def test_evaluate_writes_fid_kid_ground_truth_images_and_page(
     assert all((folder / link).is_file() for link in links)
     assert (folder / "grid_AtoB.png").is_file() and (folder / "grid_BtoA.png").is_file()
     screen = result.stderr + result.stdout
+    # a bar for each piece of work that takes time, complete (not a terminal: written at the end)
+    for bar in (
+        "translating A → B",
+        "translating B → A",
+        "Inception features of real_B",
+        "Inception features of fake_B",
+        "Inception features of fake_A",
+    ):
+        assert re.search(rf"{bar} .* {N_TEST}/{N_TEST} ", screen), bar
     fid = results["AtoB"]["fid"]
     assert f"AtoB     FID {fid:.2f}, KID" in screen  # the numbers, then where they are
     assert f"results  {(folder / 'results.json').relative_to(tmp_path)}" in screen

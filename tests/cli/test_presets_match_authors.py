@@ -428,6 +428,57 @@ CASES += [
     ),
 ]
 
+# --- StarGAN v2 (clovaai/stargan-v2 875b70a150609e8a678ed8482562e7074cdce7e5) -----------------
+
+STARGAN_V2 = "clovaai/stargan-v2"
+STARGAN_V2_MAIN = {  # main.py: the argument defaults
+    "model.mapping_network.latent_dim": 16,  # --latent_dim
+    "model.mapping_network.hidden_dim": 512,  # --hidden_dim
+    "model.generator.style_dim": 64,  # --style_dim
+    "model.generator.img_size": 256,  # --img_size
+    "model.lambda_reg": 1.0,
+    "model.lambda_sty": 1.0,
+    "model.lambda_cyc": 1.0,
+    "model.ds_iter": 100000,
+    "data.randcrop_prob": 0.5,
+    "model.max_iterations": 100000,  # --total_iters
+    "data.batch_size": 8,
+    "data.val_batch_size": 32,
+    "model.optimizer.lr": 0.0001,  # --lr (G, E, D)
+    "model.f_lr": 0.000001,  # --f_lr
+    "model.optimizer.betas": [0.0, 0.99],  # --beta1, --beta2
+    "model.optimizer.weight_decay": 0.0001,
+}
+STARGAN_V2_AFHQ = {  # README.md: the AFHQ training command
+    "data.domains": ["cat", "dog", "wild"],  # --num_domains 3, the folders of data/afhq/train
+    "model.generator.w_hpf": 0,
+    "model.lambda_ds": 2.0,
+}
+STARGAN_V2_SOLVER = {  # core/solver.py and core/model.py
+    "model._target_": "unpaired.models.stargan_v2.StarGANv2",
+    "model.gan_mode": "vanilla",  # adv_loss: binary_cross_entropy_with_logits
+    "model.init_type": "kaiming",  # utils.he_init: kaiming_normal_ fan_in, zero biases
+    "model.ema.enabled": True,  # moving_average(..., beta=0.999) of G, F and E
+    "model.ema.decay": 0.999,
+    "model.ema.start_step": 0,
+}
+STARGAN_V2_DEMO = {  # what the synthetic preset's comment keeps from core/solver.py
+    "model.lambda_reg": 1.0,
+    "model.lambda_sty": 1.0,
+    "model.lambda_ds": 1.0,
+    "model.lambda_cyc": 1.0,
+    "model.gan_mode": "vanilla",
+    "model.optimizer.betas": [0.0, 0.99],
+    "model.optimizer.weight_decay": 0.0001,
+    "data.batch_size": 8,
+}
+CASES += [
+    *rows("stargan_v2/afhq", f"{STARGAN_V2} main.py", STARGAN_V2_MAIN),
+    *rows("stargan_v2/afhq", f"{STARGAN_V2} README.md", STARGAN_V2_AFHQ),
+    *rows("stargan_v2/afhq", f"{STARGAN_V2} core/solver.py", STARGAN_V2_SOLVER),
+    *rows("stargan_v2/synthetic", f"{STARGAN_V2} main.py, core/solver.py", STARGAN_V2_DEMO),
+]
+
 _MISSING = object()
 
 

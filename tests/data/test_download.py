@@ -69,7 +69,9 @@ def test_sources_cover_the_papers_data_sets() -> None:
         "ukiyoe2photo", "vangogh2photo", "maps", "facades", "iphone2dslr_flower", "ae_photos",
     }  # fmt: skip
     pix2pix = {"facades_pix2pix", "maps_pix2pix", "edges2shoes", "edges2handbags", "night2day"}
-    assert set(SOURCES) == cyclegan | pix2pix
+    stargan_v2 = {"afhq", "celeba_hq"}
+    assert set(SOURCES) == cyclegan | pix2pix | stargan_v2
+    assert SOURCES["afhq"].archive_name == "afhq.zip"  # the query (dl=1) is no part of it
     assert SOURCES["horse2zebra"].url.endswith("/cyclegan/datasets/horse2zebra.zip")
     assert SOURCES["facades_pix2pix"].url.endswith("/pix2pix/datasets/facades.tar.gz")
 

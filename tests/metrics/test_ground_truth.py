@@ -54,3 +54,21 @@ def test_temporal_error_measures_how_the_change_between_frames_differs_from_the_
     assert errors["L1_AB"].tolist() == pytest.approx([0.1 / 3, 0.1 / 3])  # per clip
     with pytest.raises(ValueError, match="clips of at least 2 frames"):
         per_clip_temporal_error(truth[:, :1], truth[:, :1])
+
+
+def test_three_domains_measure_each_translation_under_its_own_name():
+    """With three domains two translations end in each domain: each has its own truth and
+    output (``target_cat_to_dog``), which win over the target-domain names."""
+    images = torch.zeros(1, 3, 2, 2)
+    domains = ("cat", "dog", "wild")
+    batch = {f"target_{s}_to_{t}": images for s in domains for t in domains if s != t}
+    batch["target_dog"] = images + 1  # the two-domain name, which must not be read here
+    outputs = {f"fake_{s}_to_{t}": images for s in domains for t in domains if s != t}
+    outputs["fake_cat_to_dog"] = images + 0.2
+    outputs["fake_dog"] = images
+    errors = ground_truth_errors(batch, outputs, pairs(domains))
+    assert {k for k in errors if k.startswith("L1_")} == {
+        f"L1_{s}_to_{t}" for s in domains for t in domains if s != t
+    }
+    assert errors["L1_cat_to_dog"].item() == pytest.approx(0.1)
+    assert errors["L1_wild_to_dog"].item() == pytest.approx(0.0)

@@ -24,7 +24,7 @@ from omegaconf import OmegaConf
 from torch import Tensor, nn
 
 import golden  # tests/golden/golden.py (pytest puts tests/golden on the path)
-from unpaired.nn import PatchSampleMLP, feature_layers, sequential_features
+from unpaired.nn import PatchSampleMLP, feature_layers, sequential_features, stargan_v2
 from unpaired.nn.dcgan import DCGANDiscriminator, DCGANGenerator
 
 CONF = Path(__file__).parents[2] / "conf" / "model"
@@ -140,6 +140,23 @@ def run_predictor(
     return {"out": net(inputs["x0"], inputs["x1"])}
 
 
+def stargan_v2_domains(n: int) -> Tensor:
+    return torch.arange(n) % 3  # the fixtures' domains: 0, 1, 2, 0, ...
+
+
+def run_stargan_v2_generator(
+    net: nn.Module, inputs: dict[str, Tensor], meta: dict[str, Any]
+) -> dict[str, Tensor]:
+    masks = (inputs["mask0"], inputs["mask1"]) if "mask0" in inputs else None
+    return {"out": net(inputs["x"], inputs["s"], masks=masks)}
+
+
+def run_stargan_v2_conditional(
+    net: nn.Module, inputs: dict[str, Tensor], meta: dict[str, Any]
+) -> dict[str, Tensor]:
+    return {"out": net(inputs["x"], stargan_v2_domains(len(inputs["x"])))}
+
+
 @dataclass
 class Ours:
     build: Callable[[], nn.Module]
@@ -200,6 +217,25 @@ OURS: dict[str, Ours] = {
     ),
     "recycle/predictor_prediction": Ours(
         lambda: config("predictor", "prediction", input_nc=3, output_nc=3, npf=2), run_predictor
+    ),
+    "stargan_v2/generator": Ours(
+        lambda: stargan_v2.StarGANv2Generator(64, 16, max_conv_dim=32, w_hpf=0),
+        run_stargan_v2_generator,
+    ),
+    "stargan_v2/generator_hpf": Ours(
+        lambda: stargan_v2.StarGANv2Generator(64, 16, max_conv_dim=32, w_hpf=1),
+        run_stargan_v2_generator,
+    ),
+    "stargan_v2/mapping_network": Ours(
+        lambda: stargan_v2.MappingNetwork(8, 16, num_domains=3), run_stargan_v2_conditional
+    ),
+    "stargan_v2/style_encoder": Ours(
+        lambda: stargan_v2.StyleEncoder(64, 16, num_domains=3, max_conv_dim=32),
+        run_stargan_v2_conditional,
+    ),
+    "stargan_v2/discriminator": Ours(
+        lambda: stargan_v2.StarGANv2Discriminator(64, num_domains=3, max_conv_dim=32),
+        run_stargan_v2_conditional,
     ),
     "munit/adain_gen": Ours(
         lambda: config("generator", "munit_adain", dim=8, mlp_dim=16),

@@ -25,7 +25,7 @@ from unpaired.cli.common import (
     null_group_overrides,
     run_reporting_user_errors,
 )
-from unpaired.cli.screen import block, quiet_third_parties, shown_path
+from unpaired.cli.screen import block, count_progress, quiet_third_parties, shown_path
 from unpaired.config import config_dir, register_resolvers
 from unpaired.domains import Translation, pairs, parse_translation
 from unpaired.errors import ConfigError
@@ -109,8 +109,9 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     ]
     datamodule = instantiate(cfg.data)
     options = MetricOptions(**OmegaConf.to_container(cfg.metrics, resolve=True))
-    evaluation = Evaluation(models, datamodule, output_dir, options, device)
-    results = evaluation.run()
+    with count_progress() as progress:
+        evaluation = Evaluation(models, datamodule, output_dir, options, device, progress)
+        results = evaluation.run()
     results["data"] = OmegaConf.to_container(cfg.data, resolve=True)
     (output_dir / RESULTS_FILE).write_text(json.dumps(results, indent=2) + "\n")
     entries = model_entries(results)

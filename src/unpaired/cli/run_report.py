@@ -37,7 +37,7 @@ def start_block(cfg: DictConfig, model: L.LightningModule, trainer: L.Trainer) -
     preset = choices.get("experiment")
     method = type(model).__name__ + (f" (preset {preset})" if preset else "")
     data = cfg.data
-    size = data.get("crop_size")
+    size = data.get("crop_size") or data.get("img_size")  # StarGAN v2's data: img_size
     data_line = (
         f"{choices.get('data', '?')}: {shown_path(data.root)}, domains "
         f"{', '.join(map(str, getattr(model, 'domains', ())))}, {size}x{size}, "

@@ -17,6 +17,9 @@ import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
 #: Lightning's informational lines that the start block makes redundant or that advertise.
 _LIGHTNING_CHATTER = re.compile(
     r"💡 Tip:|(GPU|TPU|HPU) available: |`Trainer\(limit_(train|val)_batches=1\.0\)` was configured"
@@ -68,3 +71,15 @@ def shown_path(path: str | Path) -> str:
         return str(path.relative_to(Path.cwd()))
     except ValueError:
         return str(path)
+
+
+def count_progress() -> Progress:
+    """Bars of items done / total with the time left, on stderr: live in a terminal; elsewhere
+    (a log file) each bar is written once, complete, when the work ends."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+    )

@@ -32,21 +32,22 @@ import numpy as np
 import torch
 from omegaconf import DictConfig, OmegaConf
 from PIL import Image
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from torch.utils.data import DataLoader
 from torchvision.utils import save_image
 
 from unpaired.cli.common import run_reporting_user_errors
-from unpaired.cli.screen import quiet_third_parties
+from unpaired.cli.screen import count_progress, quiet_third_parties
 from unpaired.config import config_dir
 from unpaired.data.io import load_image
+from unpaired.data.padding import crop_padding, pad_to_multiple
 from unpaired.data.single import SingleImageDataset
 from unpaired.data.transforms import to_unit_range
 from unpaired.data.video import is_video_file, read_frames, video_info, write_video
 from unpaired.errors import ConfigError, DataError
+from unpaired.evaluation.load import load_module
 from unpaired.inference import load_translator
-from unpaired.inference.load import Translator
+from unpaired.inference.load import Translator, resolve_device, size_multiple
+from unpaired.inference.styles import StyleTranslator, translation_into
 
 log = logging.getLogger(__name__)
 Item = dict[str, Any]
@@ -60,6 +61,8 @@ def translate(cfg: DictConfig) -> list[Path]:
     if is_video_file(source) or is_video_file(output):
         return _translate_video(cfg, source, output)
     dataset = SingleImageDataset(source)
+    if cfg.samples is not None or cfg.style_ref is not None or cfg.target is not None:
+        return translate_styles(cfg, dataset, output)
     targets = _targets(dataset.paths, dataset.folder, output)
     translator = _translator(cfg)
     log.info("translating %d images %s on %s", len(dataset), cfg.direction, translator.device)
@@ -67,7 +70,7 @@ def translate(cfg: DictConfig) -> list[Path]:
         dataset, batch_size=None, num_workers=int(cfg.num_workers), pin_memory=False
     )
     written = []
-    with _progress() as progress:
+    with count_progress() as progress:
         task = progress.add_task("translating", total=len(dataset))
         for batch in same_size_batches(loader, int(cfg.batch_size)):
             results = translator(torch.stack([item["image"] for item in batch])).cpu()
@@ -103,7 +106,7 @@ def _translate_video(cfg: DictConfig, source: Path, output: Path) -> list[Path]:
     translator = _translator(cfg)
     log.info("translating %d frames %s on %s", len(frames), cfg.direction, translator.device)
     translated = np.empty_like(frames)
-    with _progress() as progress:
+    with count_progress() as progress:
         task = progress.add_task("translating", total=len(frames))
         for start in range(0, len(frames), int(cfg.batch_size)):
             chunk = torch.from_numpy(frames[start : start + int(cfg.batch_size)])
@@ -122,6 +125,45 @@ def _translate_video(cfg: DictConfig, source: Path, output: Path) -> list[Path]:
         written.append(folder / f"{index:06d}.png")
         Image.fromarray(pixels).save(written[-1])
     log.info("wrote %d frames to %s", len(written), folder)
+    return written
+
+
+def translate_styles(cfg: DictConfig, dataset: SingleImageDataset, output: Path) -> list[Path]:
+    """A multimodal model's translations into ``cfg.target`` (or ``cfg.direction``): ``samples``
+    per image, or one per style reference, written as ``<name>_sample<j>.png`` or
+    ``<name>_<reference>.png`` (:mod:`unpaired.inference.styles`). ``target`` alone: one
+    translation per image with the model's fixed style."""
+    device = resolve_device(cfg.device)
+    module, weights = load_module(cfg.ckpt, device, cfg.inference.weights)
+    translation = translation_into(module, cfg.target, cfg.direction)
+    if cfg.samples is None and cfg.style_ref is None:
+        styles = None
+    else:
+        styles = StyleTranslator(module, translation, cfg.samples, cfg.style_ref, int(cfg.seed))
+    log.info("translating %d images %s (%s weights)", len(dataset), translation, weights)
+    written = []
+    with count_progress() as progress:
+        task = progress.add_task("translating", total=len(dataset))
+        for index in range(len(dataset)):
+            item = dataset[index]
+            stem = output / Path(item["path"]).with_suffix("")
+            if styles is None:
+                with torch.no_grad():
+                    padded, padding = pad_to_multiple(
+                        item["image"][None].to(device), size_multiple(module)
+                    )
+                    results = [
+                        ("", crop_padding(module.translate(padded, translation), padding)[0])
+                    ]
+            else:
+                results = [(f"_{name}", image) for name, image in styles(item["image"])]
+            for suffix, result in results:
+                target = stem.with_name(f"{stem.name}{suffix}.png")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                save_image((result.float().cpu() + 1) / 2, target)
+                written.append(target)
+            progress.advance(task)
+    log.info("wrote %d images to %s", len(written), output)
     return written
 
 
@@ -159,16 +201,6 @@ def same_size_batches(items: Iterable[Item], batch_size: int) -> Iterator[list[I
             waiting -= len(batch)
             yield batch
     yield from groups.values()
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-    )
 
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="translate")

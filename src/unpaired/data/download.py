@@ -61,6 +61,9 @@ _PIX2PIX = "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/{}.tar.gz"
 #: sets only some of these), each image A|B side by side.
 UNALIGNED = "unaligned"
 ALIGNED = "aligned A|B"
+#: train/<domain>/ val/<domain>/: the StarGAN v2 authors' sets (their download.sh; Dropbox
+#: addresses, dl=1 being the direct download of the address their script uses).
+PER_DOMAIN = "one folder per domain"
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,18 @@ SOURCES: dict[str, DatasetSource] = {
         _pix2pix("edges2shoes", "edge maps and photos of shoes (UT Zappos50K)"),
         _pix2pix("edges2handbags", "edge maps and photos of handbags (iGAN)"),
         _pix2pix("night2day", "the same scenes at night and by day (Transient Attributes)"),
+        DatasetSource(
+            "afhq",
+            "https://www.dropbox.com/s/t9l9o3vsx2jai3z/afhq.zip?dl=1",
+            PER_DOMAIN,
+            "Animal Faces-HQ: cat, dog and wild animal faces, 512x512 (StarGAN v2)",
+        ),
+        DatasetSource(
+            "celeba_hq",
+            "https://www.dropbox.com/s/f7pvjij2xlpff59/celeba_hq.zip?dl=1",
+            PER_DOMAIN,
+            "CelebA-HQ faces as female and male, 256x256 (StarGAN v2)",
+        ),
     )
 }
 

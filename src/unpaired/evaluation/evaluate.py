@@ -23,6 +23,7 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 from PIL import Image
+from rich.progress import Progress
 from torch import Tensor
 from torchvision.utils import save_image
 
@@ -131,6 +132,7 @@ class Evaluation:
         output_dir: Path,
         options: MetricOptions,
         device: torch.device | str = "cpu",
+        progress: Progress | None = None,
     ) -> None:
         labels = [model.label for model in models]
         if not models or len(set(labels)) != len(labels):
@@ -149,6 +151,17 @@ class Evaluation:
         self.grid_columns: dict[str, list[str]] = {}
         #: the optical flow of the warping error of clips (``metrics.warping_error``)
         self.flow: RaftFlow | None = None
+        #: where the translations and the Inception features show how far they are (a command's
+        #: bars); None: nowhere
+        self.progress = progress
+
+    def _counter(self, description: str, total: int) -> Callable[[int], None]:
+        """A function that counts ``n`` more of ``total`` items done on a new bar."""
+        if self.progress is None:
+            return lambda n: None
+        progress = self.progress
+        task = progress.add_task(description, total=total)
+        return lambda n: progress.advance(task, n)
 
     @property
     def comparison(self) -> bool:
@@ -194,6 +207,8 @@ class Evaluation:
         folders = {key: self._folder(name, model) for key, name in names.items()}
         columns: dict[str, list[Path]] = {key: [] for key in names}
         errors: dict[str, list[float]] = {}
+        label = f"{model.label} " if self.comparison else ""
+        done = self._counter(f"translating {label}{source} → {target}", len(domain))
         temporal = domain.clips is not None and domain.has_truth
         warping = domain.clips is not None and self.flow is not None
         fakes: dict[int, Tensor] = {}  # frames of clips, for the temporal and warping errors
@@ -212,6 +227,7 @@ class Evaluation:
                 if domain.has_truth:
                     truth = torch.stack([domain.truth(chunk[i]) for i in group])
                     self._measure(outputs["fake"].cpu(), truth, errors)
+                done(len(group))
                 if temporal or warping:
                     fakes.update(zip((chunk[i] for i in group), outputs["fake"].cpu(), strict=True))
         clip_errors = {}
@@ -251,10 +267,13 @@ class Evaluation:
     def features(self, extractor: Callable[[Tensor], Tensor], paths: list[Path]) -> Tensor:
         """Inception features of PNG files, read back from disk as the papers' tools do."""
         batches = []
+        shown = paths[0].parent.relative_to(self.images_dir)  # real_B, fake_B, <label>/fake_B
+        done = self._counter(f"Inception features of {shown}", len(paths))
         for chunk in chunks(paths, self.options.batch_size):
             for group in same_shape_groups([_png_size(path) for path in chunk]):
                 images = read_rgb([chunk[i] for i in group]).to(self.device)
                 batches.append(extractor(images).double().cpu())
+                done(len(group))
         return torch.cat(batches)
 
     def run(self) -> dict[str, Any]:

@@ -44,20 +44,29 @@ def ground_truth_errors(
     batch: Mapping[str, Any], outputs: Mapping[str, Tensor], translations: Iterable[Translation]
 ) -> dict[str, Tensor]:
     """Per-image errors ``L1_AB``, ``PSNR_AB``, ... (``<metric>_<translation.suffix>``) of every
-    translation into a domain ``X`` whose truth the batch holds (``target_X``) and whose result
-    the model produced (``fake_X``); empty otherwise. For clips (``N x T x C x H x W``) the
-    errors are per clip, and ``TL1_AB``, ... is each clip's temporal error
-    (:func:`per_clip_temporal_error`)."""
+    translation whose truth the batch holds and whose result the model produced: under the
+    translation's own name (``target_cat_to_dog`` and ``fake_cat_to_dog``, see :func:`pair_key`;
+    with three or more domains, where a batch holds translations into ``dog`` from several
+    domains), or else under its target domain's (``target_B`` and ``fake_B``); empty otherwise.
+    For clips (``N x T x C x H x W``) the errors are per clip, and ``TL1_AB``, ... is each
+    clip's temporal error (:func:`per_clip_temporal_error`)."""
     errors: dict[str, Tensor] = {}
     for translation in translations:
-        target_key, output_key = f"target_{translation.target}", f"fake_{translation.target}"
-        if target_key in batch and output_key in outputs:
-            fake, truth = outputs[output_key], batch[target_key]
-            for name, value in per_image_errors(fake, truth).items():
-                errors[f"{name}_{translation.suffix}"] = value
-            if fake.dim() == 5 and fake.shape[1] > 1:
-                errors[f"TL1_{translation.suffix}"] = per_clip_temporal_error(fake, truth)
+        for key in (pair_key(translation), translation.target):
+            target_key, output_key = f"target_{key}", f"fake_{key}"
+            if target_key in batch and output_key in outputs:
+                fake, truth = outputs[output_key], batch[target_key]
+                for name, value in per_image_errors(fake, truth).items():
+                    errors[f"{name}_{translation.suffix}"] = value
+                if fake.dim() == 5 and fake.shape[1] > 1:
+                    errors[f"TL1_{translation.suffix}"] = per_clip_temporal_error(fake, truth)
+                break
     return errors
+
+
+def pair_key(translation: Translation) -> str:
+    """A translation in the names of its output and truth: ``fake_<source>_to_<target>``."""
+    return f"{translation.source}_to_{translation.target}"
 
 
 def per_image_ssim(prediction: Tensor, target: Tensor) -> Tensor:
