@@ -33,6 +33,15 @@ def test_grid_has_one_row_per_image_and_one_column_per_visual():
     assert torch.allclose(body[:, 2:10, 22:30], torch.full((3, 8, 8), 0.5))
 
 
+def test_clips_show_one_row_per_frame_of_each_clip():
+    clip = torch.linspace(-1, 1, 3).view(1, 3, 1, 1, 1).expand(2, 3, 3, 8, 8)  # frame t: one tone
+    grid = image_grid({"real_A": clip, "true_B": clip}, max_images=1)
+    body = grid[:, HEADER_HEIGHT:]
+    assert body.shape[1] == 2 + 3 * (8 + 2)  # the first clip's three frames, one a row
+    tones = [float(body[0, 2 + row * 10 + 4, 6]) for row in range(3)]
+    assert tones == [0.0, 0.5, 1.0]
+
+
 def test_the_header_names_every_column_in_the_columns_order():
     tile = 40
     visuals = {name: torch.zeros(2, 3, tile, tile) for name in ("real_A", "fake_B", "rec_A")}

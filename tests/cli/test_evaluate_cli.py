@@ -128,3 +128,81 @@ def test_without_ckpt_the_command_says_it_is_required(compose_train, evaluation_
     cfg = compose_train(evaluation_overrides, config_name="evaluate")
     with pytest.raises(ConfigError, match="ckpt is required: unpaired-evaluate ckpt="):
         evaluate(cfg)
+
+
+def test_on_clips_the_temporal_error_of_every_clip_is_measured_against_its_truth(
+    tmp_path, checkpoint, run_cli
+):
+    from unpaired.metrics.ground_truth import per_clip_temporal_error
+
+    result = run_cli(
+        "evaluate",
+        [
+            f"ckpt={checkpoint}",
+            "data=synthetic_video",
+            f"paths.data_dir={tmp_path / 'data'}",
+            "data.image_size=32",
+            "data.load_size=32",
+            "data.crop_size=32",
+            "data.n_train=1",
+            "data.n_test=2",
+            "data.clip_frames=4",
+            "data.num_workers=0",
+            "metrics.fid=false",
+            "metrics.kid=false",
+            "device=cpu",
+        ],
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    (folder,) = (tmp_path / "run" / "evaluation").iterdir()
+    truth = json.loads((folder / "results.json").read_text())["AtoB"]["ground_truth"]
+    images = folder / "images"
+
+    def clip(kind: str, index: int) -> torch.Tensor:
+        paths = sorted((images / kind).glob(f"clip{index:04d}_*.png"))
+        assert len(paths) == 4
+        frames = [torch.from_numpy(np.asarray(Image.open(p))).permute(2, 0, 1) for p in paths]
+        return torch.stack(frames)[None].float() / 127.5 - 1
+
+    by_hand = [per_clip_temporal_error(clip("fake_B", c), clip("true_B", c)) for c in (0, 1)]
+    assert truth["TL1"] == pytest.approx(float(torch.cat(by_hand).mean()), abs=2e-3)  # PNG rounding
+    assert truth["TL1"] > 0 and "L1" in truth
+
+
+def test_the_warping_error_of_clips_follows_the_inputs_flow_with_raft_weights_from_a_file(
+    tmp_path, checkpoint, run_cli
+):
+    from torchvision.models.optical_flow import raft_small
+
+    weights = tmp_path / "raft_small_C_T_V2-01064c6d.pth"
+    with torch.random.fork_rng():  # later tests' models draw from torch's RNG as before
+        torch.manual_seed(0)
+        torch.save(raft_small(weights=None).state_dict(), weights)  # random weights: it runs
+    common = [
+        f"ckpt={checkpoint}",
+        "data=synthetic_video",
+        f"paths.data_dir={tmp_path / 'data'}",
+        "data.image_size=32",
+        "data.load_size=32",
+        "data.crop_size=32",
+        "data.n_train=1",
+        "data.n_test=1",
+        "data.clip_frames=3",
+        "data.num_workers=0",
+        "metrics.fid=false",
+        "metrics.kid=false",
+        "metrics.warping_error=true",
+        "device=cpu",
+    ]
+    missing = run_cli(
+        "evaluate", [*common, f"metrics.raft_weights={tmp_path / 'none.pth'}"], cwd=tmp_path
+    )
+    assert missing.returncode != 0
+    assert "raft_small_C_T_V2-01064c6d.pth" in missing.stderr + missing.stdout
+    result = run_cli("evaluate", [*common, f"metrics.raft_weights={weights}"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    (results,) = (tmp_path / "run" / "evaluation").glob("*/results.json")
+    entry = json.loads(results.read_text())["AtoB"]
+    assert entry["warping_error"] > 0
+    assert "WE" in result.stdout + result.stderr

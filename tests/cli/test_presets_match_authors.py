@@ -369,6 +369,67 @@ CASES += [
     *rows("vae/synthetic", "Kingma & Welling (ICLR 2014), Eq. 10", VAE_PAPER),
 ]
 
+# --- Recycle-GAN ----------------------------------------------------------------------------------
+
+RECYCLE = "aayushbansal/Recycle-GAN"  # 69b1ed6090cb95065ec78b8d1a0fab2ea8e46d35
+RECYCLE_SCRIPT = {  # scripts/run_Recycle_gan.sh, options/*.py (the rest at their defaults)
+    "model.generator.ngf": 64,
+    "model.generator.n_blocks": 6,  # --which_model_netG resnet_6blocks
+    "model.generator.use_dropout": False,  # --no_dropout
+    "model.generator.norm": "instance",
+    "model.predictor._target_": "unpaired.nn.prediction.StackedFramesUnet",  # unet_256
+    "model.predictor.ngf": 64,  # define_G(2 * input_nc, input_nc, opt.ngf, 'unet_256', ...)
+    "model.predictor.num_downs": 8,
+    "model.predictor.use_dropout": False,
+    "model.discriminator.ndf": 64,
+    "model.discriminator.n_layers": 3,
+    "model.gan_mode": "lsgan",
+    "model.lambda_A": 10.0,
+    "model.lambda_B": 10.0,
+    "model.lambda_identity": 0.0,  # --identity 0
+    "model.image_cycle": False,
+    "model.adversarial_prediction": False,
+    "model.pool_size": 0,  # --pool_size 0
+    "model.optimizer.lr": 0.0002,
+    "model.optimizer.betas": [0.5, 0.999],
+    "model.scheduler.n_epochs": 100,  # --niter
+    "model.scheduler.n_epochs_decay": 100,  # --niter_decay
+    "model.init_type": "normal",
+    "data.frames": 3,  # unaligned_triplet
+    "data.load_size": 286,
+    "data.crop_size": 256,
+    "data.batch_size": 1,
+}
+RECYCLE_RECYCLE_SCRIPT = {  # scripts/run_ReCycle_GAN.sh: --model reCycle_gan, no --identity
+    **RECYCLE_SCRIPT,
+    "model.image_cycle": True,
+    "model.lambda_identity": 0.5,  # train_options.py: --identity 0.5
+}
+RECYCLE_DEMO = {  # what the demo preset's comment keeps from run_Recycle_gan.sh
+    key: RECYCLE_SCRIPT[key]
+    for key in (
+        "model.gan_mode",
+        "model.lambda_A",
+        "model.lambda_B",
+        "model.lambda_identity",
+        "model.pool_size",
+        "model.optimizer.lr",
+        "model.optimizer.betas",
+        "model.init_type",
+        "data.frames",
+        "data.batch_size",
+    )
+}
+CASES += [
+    *rows("recycle_gan/synthetic_video", f"{RECYCLE} scripts/run_Recycle_gan.sh", RECYCLE_DEMO),
+    *rows("recycle_gan/video_folder", f"{RECYCLE} scripts/run_Recycle_gan.sh", RECYCLE_SCRIPT),
+    *rows(
+        "recycle_gan/recycle_video_folder",
+        f"{RECYCLE} scripts/run_ReCycle_GAN.sh",
+        RECYCLE_RECYCLE_SCRIPT,
+    ),
+]
+
 # --- StarGAN v2 (clovaai/stargan-v2 875b70a150609e8a678ed8482562e7074cdce7e5) -----------------
 
 STARGAN_V2 = "clovaai/stargan-v2"

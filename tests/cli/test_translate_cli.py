@@ -85,3 +85,38 @@ def test_batches_hold_one_size_and_at_most_batch_size_images() -> None:
         assert len(batch) <= 2
         assert len({item["image"].shape for item in batch}) == 1
     assert [len(batch) for batch in batches].count(2) == 2  # the 4x4 images share batches
+
+
+def test_a_video_becomes_a_video_of_the_same_frames_size_and_rate_or_a_folder_of_frames(
+    tiny_checkpoint: Path, tmp_path: Path, run_cli: Callable
+) -> None:
+    from fractions import Fraction
+
+    from unpaired.data.video import read_frames, video_info, write_video
+
+    rng = np.random.default_rng(0)
+    smooth = rng.integers(0, 256, (7, 4, 5, 3), dtype=np.uint8).repeat(7, 1).repeat(7, 2)
+    write_video(tmp_path / "in.mp4", smooth[:, :27, :33], Fraction(30000, 1001))  # odd sides
+    common = [f"ckpt={tiny_checkpoint}", "input=in.mp4", "batch_size=3", "num_workers=0"]
+    result = run_cli("translate", [*common, "output=out.webm"], cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    info = video_info(tmp_path / "out.webm")
+    assert (info.frames, info.width, info.height, info.fps) == (7, 33, 27, Fraction(30000, 1001))
+
+    result = run_cli("translate", [*common, "output=frames"], cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    frames = sorted((tmp_path / "frames" / "in").glob("*.png"))
+    assert [p.name for p in frames] == [f"{t:06d}.png" for t in range(7)]
+    translator = load_translator(tiny_checkpoint, "AtoB")  # frame 3, translated alone
+    decoded = torch.from_numpy(read_frames(tmp_path / "in.mp4")[3]).permute(2, 0, 1)[None]
+    expected = (translator(decoded / 127.5 - 1)[0].permute(1, 2, 0) + 1) * 127.5
+    written = np.asarray(Image.open(frames[3]), dtype=np.float32)
+    assert np.abs(written - expected.numpy()).max() <= 1  # rounding
+    result = run_cli(
+        "translate",
+        [f"ckpt={tiny_checkpoint}", "input=frames/in", "output=again.mp4", "fps=12"],
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    info = video_info(tmp_path / "again.mp4")
+    assert (info.frames, info.width, info.height, info.fps) == (7, 33, 27, 12)

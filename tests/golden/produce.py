@@ -60,6 +60,7 @@ REPOSITORIES = {
     "munit": "NVlabs/MUNIT",
     "examples": "pytorch/examples",
     "adain": "naoto0804/pytorch-AdaIN",
+    "recycle": "aayushbansal/Recycle-GAN",
 }
 WEIGHT_SEED = 2024
 #: CUT's PatchNCE layers (--nce_layers 0,4,8,12,16).
@@ -474,8 +475,52 @@ def style_cases() -> list[Case]:
     ]
 
 
+# --- Recycle-GAN's temporal predictors ---------------------------------------------------------
+
+
+def run_stacked_predictor(net: nn.Module, inputs: dict[str, Tensor]) -> dict[str, Tensor]:
+    """Their ``netP(torch.cat((x0, x1), 1))`` (``--which_model_netP unet_256``)."""
+    return {"out": net(torch.cat([inputs["x0"], inputs["x1"]], 1))}
+
+
+def run_two_view_predictor(net: nn.Module, inputs: dict[str, Tensor]) -> dict[str, Tensor]:
+    """Their ``netP(x0, x1)`` (``--which_model_netP prediction``)."""
+    return {"out": net(inputs["x0"], inputs["x1"])}
+
+
+def recycle_cases() -> list[Case]:
+    two_frames = {"x0": image((1, 3, 64, 64), 71), "x1": image((1, 3, 64, 64), 72)}
+    return [
+        Case(
+            "recycle",
+            "predictor_unet_256",
+            "recycle",
+            "networks.define_G(6, 3, 4, 'unet_256', 'instance', False, 'normal')",
+            lambda m: m["recycle"].define_G(6, 3, 4, "unet_256", "instance", False, "normal"),
+            {"x0": image((1, 3, 256, 256), 71), "x1": image((1, 3, 256, 256), 72)},
+            run=run_stacked_predictor,
+        ),
+        Case(
+            "recycle",
+            "predictor_prediction",
+            "recycle",
+            "networks.define_G(3, 3, 2, 'prediction', 'instance', False, 'normal')",
+            lambda m: m["recycle"].define_G(3, 3, 2, "prediction", "instance", False, "normal"),
+            two_frames,
+            run=run_two_view_predictor,
+        ),
+    ]
+
+
 def all_cases() -> list[Case]:
-    return cyclegan_cases() + cut_cases() + unit_munit_cases() + dcgan_cases() + style_cases()
+    return (
+        cyclegan_cases()
+        + cut_cases()
+        + unit_munit_cases()
+        + dcgan_cases()
+        + style_cases()
+        + recycle_cases()
+    )
 
 
 # --- running -----------------------------------------------------------------------------------
@@ -708,6 +753,7 @@ def main() -> None:
             roots["examples"] / "fast_neural_style" / "neural_style", "transformer_net"
         ),
         "adain": import_from(roots["adain"], "net"),
+        "recycle": import_from(roots["recycle"], "models.networks"),
     }
     for case in all_cases():
         if args.only and case.name not in args.only:

@@ -4,7 +4,11 @@ import pytest
 import torch
 
 from unpaired.domains import Translation, pairs
-from unpaired.metrics.ground_truth import ground_truth_errors, per_image_errors
+from unpaired.metrics.ground_truth import (
+    ground_truth_errors,
+    per_clip_temporal_error,
+    per_image_errors,
+)
 
 
 def test_l1_and_psnr_in_unit_intensity_per_image():
@@ -31,6 +35,25 @@ def test_only_directions_with_a_truth_and_a_translation_are_measured():
     errors = ground_truth_errors(named, {"fake_dog": images + 1}, [Translation("cat", "dog")])
     assert set(errors) == {"L1_cat_to_dog", "PSNR_cat_to_dog"}
     assert errors["L1_cat_to_dog"].item() == pytest.approx(0.5)
+
+
+def test_temporal_error_measures_how_the_change_between_frames_differs_from_the_truths():
+    truth = torch.zeros(2, 3, 3, 2, 2)
+    truth[:, 1] = 0.4  # the true clip brightens at frame 1 and stays
+    truth[:, 2] = 0.4
+    constant_error = truth + 0.6  # wrong everywhere, but changes as the truth does
+    flicker = truth.clone()
+    flicker[:, 1] += 0.2  # one frame off by 0.1 in [0, 1]: two changes wrong by 0.1 each
+    no_flicker = per_clip_temporal_error(constant_error, truth).tolist()
+    assert no_flicker == pytest.approx([0, 0], abs=1e-7)
+    assert per_clip_temporal_error(flicker, truth).tolist() == pytest.approx([0.1, 0.1])
+    batch = {"A": truth, "target_B": truth}
+    errors = ground_truth_errors(batch, {"fake_B": flicker}, [Translation("A", "B")])
+    assert set(errors) == {"L1_AB", "PSNR_AB", "TL1_AB"}
+    assert errors["TL1_AB"].tolist() == pytest.approx([0.1, 0.1])
+    assert errors["L1_AB"].tolist() == pytest.approx([0.1 / 3, 0.1 / 3])  # per clip
+    with pytest.raises(ValueError, match="clips of at least 2 frames"):
+        per_clip_temporal_error(truth[:, :1], truth[:, :1])
 
 
 def test_three_domains_measure_each_translation_under_its_own_name():

@@ -148,6 +148,12 @@ def run_dcgan_discriminator(
     return {"out": torch.sigmoid(net(inputs["x"])).flatten()}
 
 
+def run_predictor(
+    net: nn.Module, inputs: dict[str, Tensor], meta: dict[str, Any]
+) -> dict[str, Tensor]:
+    return {"out": net(inputs["x0"], inputs["x1"])}
+
+
 def stargan_v2_domains(n: int) -> Tensor:
     return torch.arange(n) % 3  # the fixtures' domains: 0, 1, 2, 0, ...
 
@@ -238,6 +244,12 @@ OURS: dict[str, Ours] = {
         )
         for mode in ("", "_train")
     },
+    "recycle/predictor_unet_256": Ours(
+        lambda: config("predictor", "unet_256", channels=3, ngf=4), run_predictor
+    ),
+    "recycle/predictor_prediction": Ours(
+        lambda: config("predictor", "prediction", input_nc=3, output_nc=3, npf=2), run_predictor
+    ),
     "stargan_v2/generator": Ours(
         lambda: stargan_v2.StarGANv2Generator(64, 16, max_conv_dim=32, w_hpf=0),
         run_stargan_v2_generator,

@@ -29,8 +29,11 @@ def column_label(name: str) -> str:
 
 def image_grid(visuals: Mapping[str, Tensor], max_images: int) -> Tensor:
     """A (3, H, W) grid in [0, 1]: a header row with the visuals' labels
-    (:func:`column_label`), then row i shows image i of every visual, in the visuals' order."""
+    (:func:`column_label`), then row i shows image i of every visual, in the visuals' order.
+    Visuals of clips (``N x T x C x H x W``, all of one length) show their frames as rows: row
+    ``i * T + t`` is frame t of clip i."""
     columns = [v.detach()[:max_images].float().cpu() for v in visuals.values()]
+    columns = [c.flatten(0, 1) if c.dim() == 5 else c for c in columns]
     columns = [c.expand(-1, 3, -1, -1) if c.shape[1] == 1 else c for c in columns]
     tiles = torch.stack(columns, dim=1).flatten(0, 1)  # image-major: row by row
     grid = make_grid(tiles, nrow=len(columns), padding=PADDING, normalize=True, value_range=(-1, 1))

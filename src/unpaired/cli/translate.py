@@ -11,30 +11,42 @@ add its own artefacts to the result). The model file is read by
 Batches: images of the same size are stacked, up to ``batch_size``; at most ``batch_size``
 images wait for company at a time (then the largest group goes alone), so a folder of photos of
 many sizes still runs in bounded memory, mostly one by one.
+
+Video, frame by frame with any image method (Recycle-GAN's translation is per frame too): an
+``input`` video file (mp4, avi, mov, webm, mkv) is decoded and its frames translated; an
+``output`` ending in a video extension gets a video of the same frame rate, size and frame count
+(a folder of frames as input is written at ``fps``); any other ``output`` gets the frames as
+PNG files, ``<output>/<video name>/000000.png ...``.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import hydra
+import numpy as np
 import torch
 from omegaconf import DictConfig, OmegaConf
+from PIL import Image
 from torch.utils.data import DataLoader
 from torchvision.utils import save_image
 
 from unpaired.cli.common import run_reporting_user_errors
 from unpaired.cli.screen import count_progress, quiet_third_parties
 from unpaired.config import config_dir
+from unpaired.data.io import load_image
 from unpaired.data.padding import crop_padding, pad_to_multiple
 from unpaired.data.single import SingleImageDataset
+from unpaired.data.transforms import to_unit_range
+from unpaired.data.video import is_video_file, read_frames, video_info, write_video
 from unpaired.errors import ConfigError, DataError
 from unpaired.evaluation.load import load_module
 from unpaired.inference import load_translator
-from unpaired.inference.load import resolve_device, size_multiple
+from unpaired.inference.load import Translator, resolve_device, size_multiple
 from unpaired.inference.style import reference_style_translator, translates_by_reference_style
 from unpaired.inference.styles import StyleTranslator, translation_into
 from unpaired.models.base import GenerativeModule
@@ -47,8 +59,10 @@ def translate(cfg: DictConfig) -> list[Path]:
     """Translate as ``cfg`` says (conf/translate.yaml); returns the files written."""
     if int(cfg.batch_size) < 1:
         raise ConfigError(f"batch_size must be >= 1, got {cfg.batch_size}")
-    dataset = SingleImageDataset(Path(cfg.input).expanduser())
-    output = Path(cfg.output).expanduser()
+    source, output = Path(cfg.input).expanduser(), Path(cfg.output).expanduser()
+    if is_video_file(source) or is_video_file(output):
+        return _translate_video(cfg, source, output)
+    dataset = SingleImageDataset(source)
     if cfg.samples is not None or cfg.style_ref is not None or cfg.target is not None:
         device = resolve_device(cfg.device)
         module, weights = load_module(cfg.ckpt, device, cfg.inference.weights)
@@ -70,13 +84,7 @@ def translate(cfg: DictConfig) -> list[Path]:
             device,
         )
     else:
-        translator = load_translator(
-            cfg.ckpt,
-            cfg.direction,
-            cfg.device,
-            OmegaConf.to_container(cfg.generator),
-            **OmegaConf.to_container(cfg.inference),
-        )
+        translator = _translator(cfg)
     targets = _targets(dataset.paths, dataset.folder, output)
     log.info("translating %d images %s on %s", len(dataset), cfg.direction, translator.device)
     loader = DataLoader(
@@ -94,6 +102,50 @@ def translate(cfg: DictConfig) -> list[Path]:
                 written.append(target)
             progress.advance(task, len(batch))
     log.info("wrote %d images to %s", len(written), output)
+    return written
+
+
+def _translator(cfg: DictConfig) -> Translator:
+    return load_translator(
+        cfg.ckpt,
+        cfg.direction,
+        cfg.device,
+        OmegaConf.to_container(cfg.generator),
+        **OmegaConf.to_container(cfg.inference),
+    )
+
+
+def _translate_video(cfg: DictConfig, source: Path, output: Path) -> list[Path]:
+    """A video file or a folder of frames to a video file or a folder of frames (see the
+    module), ``batch_size`` frames at a time."""
+    if is_video_file(source):
+        frames, fps = read_frames(source), video_info(source).fps
+    else:
+        dataset = SingleImageDataset(source)
+        frames = np.stack([np.asarray(load_image(path)) for path in dataset.paths])
+        fps = Fraction(str(cfg.fps))
+    translator = _translator(cfg)
+    log.info("translating %d frames %s on %s", len(frames), cfg.direction, translator.device)
+    translated = np.empty_like(frames)
+    with count_progress() as progress:
+        task = progress.add_task("translating", total=len(frames))
+        for start in range(0, len(frames), int(cfg.batch_size)):
+            chunk = torch.from_numpy(frames[start : start + int(cfg.batch_size)])
+            results = translator(to_unit_range(chunk.permute(0, 3, 1, 2))).cpu()
+            pixels = ((results.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+            translated[start : start + len(chunk)] = pixels.permute(0, 2, 3, 1).numpy()
+            progress.advance(task, len(chunk))
+    if is_video_file(output):
+        write_video(output, translated, fps)
+        log.info("wrote %d frames at %s fps to %s", len(translated), fps, output)
+        return [output]
+    folder = output / source.stem
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for index, pixels in enumerate(translated):
+        written.append(folder / f"{index:06d}.png")
+        Image.fromarray(pixels).save(written[-1])
+    log.info("wrote %d frames to %s", len(written), folder)
     return written
 
 

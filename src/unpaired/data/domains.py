@@ -27,6 +27,8 @@ class DomainImages:
         load: image ``i`` as a tensor in [-1, 1].
         load_truth: the true translation of image ``i`` into the other domain, where the data
             set knows it (the synthetic set's ``test<X>_true/``, the other half of a pair).
+        clips: for frames of clips, the indices of each clip's frames in order (evaluation
+            measures the temporal error over them); None for still images.
     """
 
     name: str
@@ -34,6 +36,7 @@ class DomainImages:
     files: Sequence[Path]
     load: Callable[[int], Tensor]
     load_truth: Callable[[int], Tensor] | None = None
+    clips: Sequence[Sequence[int]] | None = None
 
     def __len__(self) -> int:
         return len(self.files)

@@ -177,7 +177,7 @@ class UnalignedDataset(Dataset):
         return DomainImages(domain, images.folder, images.paths, load(images.paths), truths)
 
     def _truths(self, paths: list[Path], folder: Path, truth_folder: Path) -> list[Path] | None:
-        return _truth_paths(paths, folder, truth_folder) if self.has_ground_truth else None
+        return truth_paths(paths, folder, truth_folder) if self.has_ground_truth else None
 
     def _load(self, domain: Domain, index: int) -> tuple[int, list[torch.Tensor]]:
         """Image ``index`` of ``domain`` (and its truth) as tensors, or the next that decodes."""
@@ -232,7 +232,7 @@ def domain_folders(
     return {name: available[name] for name in domains}
 
 
-def _truth_paths(images: list[Path], folder: Path, truth_folder: Path) -> list[Path]:
+def truth_paths(images: list[Path], folder: Path, truth_folder: Path) -> list[Path]:
     """The ground-truth file of each image: the same relative path under ``truth_folder``."""
     truths = [truth_folder / path.relative_to(folder) for path in images]
     missing = [path for path in truths if not path.is_file()]

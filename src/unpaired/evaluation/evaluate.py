@@ -36,8 +36,13 @@ from unpaired.evaluation.html import ImageRow, Section, write_page
 from unpaired.evaluation.images import chunks, same_shape_groups, to_uint8
 from unpaired.evaluation.results import per_image_caption
 from unpaired.metrics.fid import KID_SUBSETS, frechet_distance, kernel_inception_distance
-from unpaired.metrics.ground_truth import per_image_errors, per_image_ssim
+from unpaired.metrics.ground_truth import (
+    per_clip_temporal_error,
+    per_image_errors,
+    per_image_ssim,
+)
 from unpaired.metrics.inception import RESIZE, InceptionFeatures
+from unpaired.metrics.warping import RaftFlow, clip_warping_error
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +62,9 @@ class MetricOptions:
     inception_weights: str | None = None
     kid_subset_size: int = 1000
     batch_size: int = 50
+    warping_error: bool = False
+    raft_weights: str | None = None
+    raft_model: str = "small"
 
 
 class Translates(Protocol):
@@ -85,11 +93,13 @@ class EvaluatedModel:
 
 @dataclass
 class Translated:
-    """What one translation wrote: PNG paths per column (``fake``, ``rec``), and per-image
-    ground-truth errors (metric -> one value per image, in the images' order)."""
+    """What one translation wrote: PNG paths per column (``fake``, ``rec``), per-image
+    ground-truth errors (metric -> one value per image, in the images' order), and for frames
+    of clips the temporal error of each clip (``TL1``)."""
 
     columns: dict[str, list[Path]]
     errors: dict[str, list[float]]
+    clip_errors: dict[str, list[float]] = field(default_factory=dict)
 
     def errors_of(self, index: int) -> dict[str, float]:
         return {name: values[index] for name, values in self.errors.items()}
@@ -139,6 +149,8 @@ class Evaluation:
         self.grids: dict[str, Tensor] = {}
         #: translation name -> the grid's column titles
         self.grid_columns: dict[str, list[str]] = {}
+        #: the optical flow of the warping error of clips (``metrics.warping_error``)
+        self.flow: RaftFlow | None = None
         #: where the translations and the Inception features show how far they are (a command's
         #: bars); None: nowhere
         self.progress = progress
@@ -197,6 +209,9 @@ class Evaluation:
         errors: dict[str, list[float]] = {}
         label = f"{model.label} " if self.comparison else ""
         done = self._counter(f"translating {label}{source} → {target}", len(domain))
+        temporal = domain.clips is not None and domain.has_truth
+        warping = domain.clips is not None and self.flow is not None
+        fakes: dict[int, Tensor] = {}  # frames of clips, for the temporal and warping errors
         for chunk in chunks(list(range(len(domain))), self.options.batch_size):
             images = [domain.load(i) for i in chunk]
             for group in same_shape_groups([image.shape for image in images]):
@@ -213,7 +228,34 @@ class Evaluation:
                     truth = torch.stack([domain.truth(chunk[i]) for i in group])
                     self._measure(outputs["fake"].cpu(), truth, errors)
                 done(len(group))
-        return Translated(columns, errors)
+                if temporal or warping:
+                    fakes.update(zip((chunk[i] for i in group), outputs["fake"].cpu(), strict=True))
+        clip_errors = {}
+        if warping:
+            assert domain.clips is not None and self.flow is not None
+            clip_errors["WE"] = [
+                clip_warping_error(
+                    torch.stack([domain.load(i) for i in clip]).to(self.device),
+                    torch.stack([fakes[i] for i in clip]).to(self.device),
+                    self.flow,
+                )
+                for clip in domain.clips
+            ]
+        if temporal:
+            assert domain.clips is not None
+            clip_errors["TL1"] = [self._temporal_error(domain, c, fakes) for c in domain.clips]
+        return Translated(columns, errors, clip_errors)
+
+    @staticmethod
+    def _temporal_error(
+        domain: DomainImages, clip: Sequence[int], fakes: dict[int, Tensor]
+    ) -> float:
+        """The temporal error of one clip's translation against its truth (0 for one frame)."""
+        if len(clip) < 2:
+            return 0.0
+        fake = torch.stack([fakes[index] for index in clip])[None]
+        truth = torch.stack([domain.truth(index) for index in clip])[None]
+        return float(per_clip_temporal_error(fake, truth)[0])
 
     @staticmethod
     def _measure(fake: Tensor, truth: Tensor, errors: dict[str, list[float]]) -> None:
@@ -237,6 +279,11 @@ class Evaluation:
     def run(self) -> dict[str, Any]:
         """Translate, save, measure; write ``index.html`` and the grids; return the results."""
         extractor = self._extractor()  # first: missing weights stop it before any work
+        self.flow = (
+            RaftFlow(self.options.raft_weights, self.options.raft_model).to(self.device)
+            if self.options.warping_error
+            else None
+        )
         self.datamodule.prepare_data()
         self.datamodule.setup("validate")
         dataset = self.datamodule.val_dataset
@@ -305,9 +352,13 @@ class Evaluation:
             fake_features = self.features(extractor, output.columns["fake"])
             entry.update(self._distances(real_features, fake_features))
         if output.errors:
+            truth_errors = {k: v for k, v in output.clip_errors.items() if k != "WE"}
             entry["ground_truth"] = {
-                name: float(np.mean(values)) for name, values in output.errors.items()
+                name: float(np.mean(values))
+                for name, values in {**output.errors, **truth_errors}.items()
             }
+        if "WE" in output.clip_errors:
+            entry["warping_error"] = float(np.mean(output.clip_errors["WE"]))
         return entry
 
     def _extractor(self) -> InceptionFeatures | None:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 #: How each ground-truth metric is shown.
-GROUND_TRUTH_FORMATS = {"L1": ".4f", "PSNR": ".2f", "SSIM": ".4f"}
+GROUND_TRUTH_FORMATS = {"L1": ".4f", "PSNR": ".2f", "SSIM": ".4f", "TL1": ".4f"}
 
 
 def model_entries(results: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -26,7 +26,8 @@ def model_label(entry: Mapping[str, Any]) -> str:
 
 def metric_cells(entry: Mapping[str, Any]) -> dict[str, str]:
     """The numbers of one translation's entry as shown: ``FID``, ``KID`` (mean ± std), and the
-    ground-truth ``L1``, ``PSNR`` (dB), ``SSIM``; only those measured."""
+    ground-truth ``L1``, ``PSNR`` (dB), ``SSIM`` (``TL1`` on clips), and the warping error
+    ``WE`` of clips; only those measured."""
     cells = {}
     if "fid" in entry:
         cells["FID"] = f"{entry['fid']:.2f}"
@@ -34,6 +35,8 @@ def metric_cells(entry: Mapping[str, Any]) -> dict[str, str]:
         cells["KID"] = f"{entry['kid']:.4f} ± {entry['kid_std']:.4f}"
     for name, value in entry.get("ground_truth", {}).items():
         cells[name] = _ground_truth(name, value)
+    if "warping_error" in entry:
+        cells["WE"] = f"{entry['warping_error']:.4f}"
     return cells
 
 

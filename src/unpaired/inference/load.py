@@ -127,8 +127,12 @@ class DirectionalTranslation(nn.Module):
 
 
 def size_multiple(module: nn.Module) -> int:
-    """The least common multiple of the ``size_multiple`` its generators declare (1 if none)."""
-    return math.lcm(*(int(getattr(m, "size_multiple", 1)) for m in module.modules()))
+    """The least common multiple of the ``size_multiple`` its generators declare (1 if none):
+    of its ``translation_networks`` where it names them (a method whose other networks, such as
+    Recycle-GAN's predictors, do not translate), else of all its modules."""
+    names = getattr(module, "translation_networks", None)
+    parts = [getattr(module, name) for name in names] if names else [module]
+    return math.lcm(*(int(getattr(m, "size_multiple", 1)) for p in parts for m in p.modules()))
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
