@@ -45,8 +45,10 @@ def test_translates_a_folder_keeping_names_sub_folders_and_sizes(
     truth = ((translator(images)[0] + 1) / 2 * 255 + 0.5).clamp(0, 255).byte().permute(1, 2, 0)
     for name, (height, width) in SIZES.items():
         assert Image.open(tmp_path / "out" / Path(name).with_suffix(".png")).size == (width, height)
-    result_c = np.asarray(Image.open(tmp_path / "out/sub/deeper/c.png"))
-    np.testing.assert_array_equal(result_c, truth.numpy())
+    result_c = np.asarray(Image.open(tmp_path / "out/sub/deeper/c.png")).astype(int)
+    # the command's process and this one may sum in another order (threads): a value on a
+    # rounding edge may land one step away; anything else (another direction) is far off
+    assert np.abs(result_c - truth.numpy().astype(int)).max() <= 1
 
 
 def test_a_missing_model_file_is_one_line_and_status_2(
