@@ -25,8 +25,9 @@ def model_label(entry: Mapping[str, Any]) -> str:
 
 
 def metric_cells(entry: Mapping[str, Any]) -> dict[str, str]:
-    """The numbers of one translation's entry as shown: ``FID``, ``KID`` (mean ± std), and the
-    ground-truth ``L1``, ``PSNR`` (dB), ``SSIM``; only those measured."""
+    """The numbers of one translation's entry as shown: ``FID``, ``KID`` (mean ± std), the
+    ground-truth ``L1``, ``PSNR`` (dB), ``SSIM``, and the multimodal protocol's
+    (:func:`style_cells`); only those measured."""
     cells = {}
     if "fid" in entry:
         cells["FID"] = f"{entry['fid']:.2f}"
@@ -34,6 +35,18 @@ def metric_cells(entry: Mapping[str, Any]) -> dict[str, str]:
         cells["KID"] = f"{entry['kid']:.4f} ± {entry['kid_std']:.4f}"
     for name, value in entry.get("ground_truth", {}).items():
         cells[name] = _ground_truth(name, value)
+    cells.update(style_cells(entry.get("styles", {})))
+    return cells
+
+
+def style_cells(styles: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """The multimodal protocol's numbers per guide: ``FID latent``, ``LPIPS latent``, ...
+    (a translation's ``styles``, or a model's ``styles_mean``)."""
+    cells = {}
+    for guide, values in styles.items():
+        if "fid" in values:
+            cells[f"FID {guide}"] = f"{values['fid']:.2f}"
+        cells[f"LPIPS {guide}"] = f"{values['lpips']:.4f}"
     return cells
 
 
