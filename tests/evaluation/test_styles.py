@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from hydra.utils import instantiate
 
 from unpaired.cli.evaluate import flat_metrics
 from unpaired.data.domains import DomainImages
@@ -168,3 +169,30 @@ def test_missing_lpips_weights_name_the_file_and_the_way_to_skip(
             tmp_path,
             options(random_lpips_weights, fid=False, outputs_per_image=1),
         ).run()
+
+
+def test_munit_draws_styles_too_and_is_measured_by_the_same_protocol(
+    tmp_path: Path,
+    tiny_data: Callable[[], Any],
+    compose_train: Callable[..., Any],
+    random_lpips_weights: tuple[Path, Path],
+) -> None:
+    tiny = [
+        "model=munit",
+        "model.generator.dim=8",
+        "model.generator.n_res=1",
+        "model.generator.mlp_dim=16",
+        "model.generator.style_dim=4",
+        "model.discriminator.dim=8",
+        "model.discriminator.n_layer=2",
+        "model.discriminator.num_scales=2",
+    ]
+    torch.manual_seed(0)
+    munit = instantiate(compose_train(tiny).model, _recursive_=False, _convert_="all").eval()
+    chosen = options(random_lpips_weights, fid=False)
+    results = Evaluation([EvaluatedModel("munit", munit)], tiny_data(), tmp_path, chosen).run()
+
+    for pair in ("AtoB", "BtoA"):
+        for guide in ("latent", "reference"):
+            assert results[pair]["styles"][guide]["n_translated"] == 2 * K  # 2 test images
+    assert set(results["styles_mean"]) == {"latent", "reference"}
