@@ -406,3 +406,24 @@ def random_inception_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("inception") / "weights-inception-2015-12-05-6726825d.pth"
     torch.save(network.state_dict(), path)
     return path
+
+
+@pytest.fixture(scope="session")
+def random_lpips_weights(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(AlexNet, LPIPS linear) weight files with random weights, under the real files' names and
+    keys (``lpips_weights.<i>.main.1.weight``, as in the StarGAN v2 authors' file)."""
+    from torchvision.models import alexnet
+
+    from unpaired.metrics.lpips import ALEXNET_FILE, LPIPS_FILE
+
+    folder = tmp_path_factory.mktemp("lpips")
+    torch.manual_seed(0)
+    network = alexnet()
+    torch.save(network.state_dict(), folder / ALEXNET_FILE)
+    channels = [m.out_channels for m in network.features if isinstance(m, torch.nn.Conv2d)]
+    linear = {
+        f"lpips_weights.{i}.main.1.weight": torch.rand(1, count, 1, 1)
+        for i, count in enumerate(channels)
+    }
+    torch.save(linear, folder / LPIPS_FILE)
+    return folder / ALEXNET_FILE, folder / LPIPS_FILE

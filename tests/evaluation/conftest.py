@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from unpaired.domains import Translation
-from unpaired.evaluation.results import model_entries, model_label
+from unpaired.evaluation.html import MEAN_ROW
+from unpaired.evaluation.results import model_entries, model_label, style_cells
 
 #: The browsers and drivers looked for, as Debian's packages (chromium, chromium-driver) and
 #: Google's install them.
@@ -89,12 +90,18 @@ def metrics_shown(rows: list[list[str]], results: Mapping[str, Any]) -> None:
     seen = set()
     for row in body:
         cells = dict(zip(header, row, strict=True))
+        if cells["translation"] == MEAN_ROW:
+            means = style_cells(entries[cells["model"]]["styles_mean"])
+            assert {k: v for k, v in cells.items() if k in means} == means
+            continue
         source, target = cells["translation"].split(" → ")
         name = str(Translation(source, target))
         entry = entries[cells["model"]][name]
         seen.add((cells["model"], name))
         wanted = {"FID": [entry.get("fid")], "KID": [entry.get("kid"), entry.get("kid_std")]}
         wanted |= {metric: [value] for metric, value in entry.get("ground_truth", {}).items()}
+        for guide, values in entry.get("styles", {}).items():
+            wanted |= {f"FID {guide}": [values.get("fid")], f"LPIPS {guide}": [values["lpips"]]}
         for column, values in wanted.items():
             if None in values:
                 assert cells.get(column, "—") == "—", (column, cells)

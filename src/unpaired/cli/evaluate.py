@@ -42,8 +42,8 @@ RESULTS_FILE = "results.json"
 def flat_metrics(
     results: Mapping[str, Any], translations: Iterable[Translation], prefix: str = "eval/"
 ) -> dict[str, float]:
-    """``eval/fid_AB``, ``eval/kid_AB``, ``eval/gt_PSNR_AB``, ...: the numbers of one model's
-    ``results``, for each of ``translations`` (``<prefix><metric>_<translation.suffix>``)."""
+    """``eval/fid_AB``, ``eval/gt_PSNR_AB``, ``eval/lpips_latent_AB``, ...: the numbers of one
+    model's ``results``, for each of ``translations`` (``<prefix><metric>_<suffix>``)."""
     flat = {}
     for translation in translations:
         entry = results.get(str(translation))
@@ -55,6 +55,10 @@ def flat_metrics(
                 flat[f"{prefix}{key}_{suffix}"] = entry[key]
         for name, value in entry.get("ground_truth", {}).items():
             flat[f"{prefix}gt_{name}_{suffix}"] = value
+        for guide, values in entry.get("styles", {}).items():
+            for key in ("fid", "lpips"):
+                if key in values:
+                    flat[f"{prefix}{key}_{guide}_{suffix}"] = values[key]
     return flat
 
 

@@ -8,7 +8,9 @@ makes the way back, the reconstructions) are saved as PNG too (``images/fake_B``
 ``images/rec_A``, ...; ``images/<label>/fake_B`` for each model of a comparison). FID and KID are
 then computed from the PNG files: the translations against the real test images of the target
 domain. On a data set with true translations (the synthetic set), the exact L1/PSNR/SSIM of each
-translation against its truth is measured as well, per image and on average.
+translation against its truth is measured as well, per image and on average. A model that draws
+styles (StarGAN v2, MUNIT) is measured by the multimodal protocol as well
+(:mod:`unpaired.evaluation.styles`): FID latent- and reference-guided and LPIPS diversity.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from unpaired.errors import ConfigError
 from unpaired.evaluation.html import ImageRow, Section, write_page
 from unpaired.evaluation.images import chunks, same_shape_groups, to_uint8
 from unpaired.evaluation.results import per_image_caption
+from unpaired.evaluation.styles import GUIDES, StyleOptions, evaluate_styles, reference_batches
+from unpaired.inference.styles import is_multimodal
 from unpaired.metrics.fid import KID_SUBSETS, frechet_distance, kernel_inception_distance
 from unpaired.metrics.ground_truth import (
     per_clip_temporal_error,
@@ -42,6 +46,7 @@ from unpaired.metrics.ground_truth import (
     per_image_ssim,
 )
 from unpaired.metrics.inception import RESIZE, InceptionFeatures
+from unpaired.metrics.lpips import LPIPS, SCALE, SHIFT
 from unpaired.metrics.warping import RaftFlow, clip_warping_error
 
 log = logging.getLogger(__name__)
@@ -65,6 +70,12 @@ class MetricOptions:
     warping_error: bool = False
     raft_weights: str | None = None
     raft_model: str = "small"
+    #: translations per image of the multimodal protocol (0: none)
+    outputs_per_image: int = 10
+    alexnet_weights: str | None = None
+    lpips_weights: str | None = None
+    #: the random latent codes and reference draws of the multimodal protocol
+    style_seed: int = 0
 
 
 class Translates(Protocol):
@@ -284,6 +295,7 @@ class Evaluation:
             if self.options.warping_error
             else None
         )
+        lpips = self._lpips()
         self.datamodule.prepare_data()
         self.datamodule.setup("validate")
         dataset = self.datamodule.val_dataset
@@ -318,9 +330,11 @@ class Evaluation:
                 entry[str(translation)] = self._results(
                     translation, output, domains, real, extractor, real_features.get(target)
                 )
+            if lpips is not None and is_multimodal(model.module):
+                self._styles(model, entry, domains, lpips, extractor, real_features)
             entries.append(entry)
         results = {"models": entries} if self.comparison else entries[0]
-        results["protocol"] = self._protocol(extractor)
+        results["protocol"] = self._protocol(extractor, lpips)
         sections = {
             translation: self._section(translation, real, truths, translated)
             for translation in translations
@@ -361,6 +375,74 @@ class Evaluation:
             entry["warping_error"] = float(np.mean(output.clip_errors["WE"]))
         return entry
 
+    def _lpips(self) -> LPIPS | None:
+        """LPIPS when a model draws styles and the multimodal protocol is asked for."""
+        if self.options.outputs_per_image < 1 or not any(
+            is_multimodal(model.module) for model in self.models
+        ):
+            return None
+        if self.options.outputs_per_image < 2:
+            raise ConfigError(
+                f"metrics.outputs_per_image={self.options.outputs_per_image}: LPIPS diversity "
+                "needs at least 2 outputs per image (the paper's 10), or 0 to skip it"
+            )
+        try:
+            lpips = LPIPS(self.options.alexnet_weights, self.options.lpips_weights)
+        except ConfigError as error:
+            raise ConfigError(
+                f"{error}; or metrics.outputs_per_image=0 to skip the multimodal protocol"
+            ) from error
+        return lpips.to(self.device)
+
+    def _styles(
+        self,
+        model: EvaluatedModel,
+        entry: dict[str, Any],
+        domains: dict[str, DomainImages],
+        lpips: LPIPS,
+        extractor: InceptionFeatures | None,
+        real_features: dict[str, Tensor],
+    ) -> None:
+        """The multimodal protocol: ``styles`` in each translation's entry (FID and LPIPS per
+        guide), and ``styles_mean`` in the model's, averaged over the pairs."""
+        options = StyleOptions(
+            self.options.outputs_per_image, self.options.batch_size, self.options.style_seed
+        )
+        draws = torch.Generator().manual_seed(self.options.style_seed)
+        module = model.module
+        references = {
+            name: reference_batches(domains[name], self.options.batch_size, draws)
+            for name in dict.fromkeys(t.target for t in module.translations)
+        }
+        for translation in module.translations:
+            measured = evaluate_styles(
+                module,
+                translation,
+                domains[translation.source],
+                references,
+                lpips,
+                lambda name: self._folder(name, model),
+                save_png,
+                options,
+                self.device,
+            )
+            for values in measured.values():
+                outputs = values.pop("outputs")
+                values["n_translated"] = len(outputs)
+                if extractor is not None and self.options.fid:
+                    real = real_features[translation.target]
+                    values["fid"] = frechet_distance(real, self.features(extractor, outputs))
+            entry[str(translation)]["styles"] = measured
+        pairs = [entry[str(t)]["styles"] for t in module.translations]
+        entry["styles_mean"] = {
+            guide: {
+                metric: float(np.mean([pair[guide][metric] for pair in pairs]))
+                for metric in ("fid", "lpips")
+                if metric in pairs[0][guide]
+            }
+            for guide in GUIDES
+        }
+
     def _extractor(self) -> InceptionFeatures | None:
         if not (self.options.fid or self.options.kid):
             return None
@@ -375,7 +457,7 @@ class Evaluation:
             values.update(kid=mean, kid_std=std, kid_subset_size=size)
         return values
 
-    def _protocol(self, extractor: InceptionFeatures | None) -> dict[str, Any]:
+    def _protocol(self, extractor: InceptionFeatures | None, lpips: LPIPS | None) -> dict[str, Any]:
         protocol: dict[str, Any] = {
             "date": datetime.now().astimezone().isoformat(timespec="seconds"),
             "images": "8-bit PNG files: the translations, and the test images of the target "
@@ -387,6 +469,22 @@ class Evaluation:
                 resize=RESIZE,
                 kid_subsets=KID_SUBSETS,
             )
+        if lpips is not None:
+            protocol["styles"] = {
+                "outputs_per_image": self.options.outputs_per_image,
+                "seed": self.options.style_seed,
+                "pairs": "every source -> target translation of the model, FID and LPIPS per "
+                "pair, then their mean over the pairs (styles_mean)",
+                "latent": "each image its own random latent code per output",
+                "reference": "references from the target's test images, shuffled, in batches "
+                f"of {self.options.batch_size} (drop last), one batch per output of a batch "
+                "of sources, reshuffled when used up (the authors' eval loader)",
+                "fid": "all outputs of a pair (PNG) against the target's real test images",
+                "lpips": "mean over the images of the mean pairwise LPIPS between an image's "
+                f"outputs; AlexNet ReLU features, inputs shifted by {list(SHIFT)} and scaled "
+                f"by {list(SCALE)} (the authors' metrics/lpips.py)",
+                **lpips.files,
+            }
         return protocol
 
     # -------------------------------------------------------------------------------- page

@@ -18,7 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from unpaired.evaluation.results import kid_warning, metric_cells, model_entries, model_label
+from unpaired.evaluation.results import (
+    kid_warning,
+    metric_cells,
+    model_entries,
+    model_label,
+    style_cells,
+)
 
 #: Width of the thumbnails, in CSS pixels (a click shows the full-size image).
 THUMBNAIL_WIDTH = 160
@@ -60,6 +66,10 @@ class Section:
     rows: list[ImageRow]
     #: what the rows' errors are, for the line above the table
     error_name: str = "error"
+
+
+#: The translation cell of a row of means over a model's translations.
+MEAN_ROW = "mean over the translations"
 
 
 def write_page(
@@ -152,6 +162,7 @@ def _metrics(results: Mapping[str, Any]) -> list[str]:
         )
         if (warning := kid_warning(entry)) is not None:
             warnings.setdefault(warning, []).append(f"{label} {_arrow(entry)}")
+    rows += _means(results, columns, len(subsets))
     headers = [
         "model",
         "translation",
@@ -165,6 +176,19 @@ def _metrics(results: Mapping[str, Any]) -> list[str]:
         for warning, where in warnings.items()
     ]
     return ["<h2>Metrics</h2>", *_table(headers, rows, " id='metrics'"), *notes]
+
+
+def _means(results: Mapping[str, Any], columns: Sequence[str], blanks: int) -> list[list[str]]:
+    """A row per model whose results hold means over its translations (``styles_mean``)."""
+    rows = []
+    for model in model_entries(results):
+        if "styles_mean" in model:
+            cells = style_cells(model["styles_mean"])
+            shown = [_number(cells.get(column)) for column in columns]
+            rows.append(
+                [_text(model_label(model)), MEAN_ROW, *shown, *[_number(None)] * (blanks + 1), ""]
+            )
+    return rows
 
 
 def _models(results: Mapping[str, Any]) -> list[str]:

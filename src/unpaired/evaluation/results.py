@@ -25,9 +25,9 @@ def model_label(entry: Mapping[str, Any]) -> str:
 
 
 def metric_cells(entry: Mapping[str, Any]) -> dict[str, str]:
-    """The numbers of one translation's entry as shown: ``FID``, ``KID`` (mean ± std), and the
-    ground-truth ``L1``, ``PSNR`` (dB), ``SSIM`` (``TL1`` on clips), and the warping error
-    ``WE`` of clips; only those measured."""
+    """The numbers of one translation's entry as shown: ``FID``, ``KID`` (mean ± std), the
+    ground-truth ``L1``, ``PSNR`` (dB), ``SSIM`` (``TL1`` on clips), the warping error ``WE`` of
+    clips, and the multimodal protocol's (:func:`style_cells`); only those measured."""
     cells = {}
     if "fid" in entry:
         cells["FID"] = f"{entry['fid']:.2f}"
@@ -37,6 +37,18 @@ def metric_cells(entry: Mapping[str, Any]) -> dict[str, str]:
         cells[name] = _ground_truth(name, value)
     if "warping_error" in entry:
         cells["WE"] = f"{entry['warping_error']:.4f}"
+    cells.update(style_cells(entry.get("styles", {})))
+    return cells
+
+
+def style_cells(styles: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """The multimodal protocol's numbers per guide: ``FID latent``, ``LPIPS latent``, ...
+    (a translation's ``styles``, or a model's ``styles_mean``)."""
+    cells = {}
+    for guide, values in styles.items():
+        if "fid" in values:
+            cells[f"FID {guide}"] = f"{values['fid']:.2f}"
+        cells[f"LPIPS {guide}"] = f"{values['lpips']:.4f}"
     return cells
 
 

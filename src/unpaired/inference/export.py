@@ -25,9 +25,11 @@ from unpaired.inference.load import (
     DIRECTION_KEY,
     GENERATOR_KEY,
     SIZE_MULTIPLE_KEY,
+    STYLE_NETWORK_KEY,
     TORCHSCRIPT_METADATA,
     DirectionalTranslation,
     load_torch_generator,
+    load_trained_module,
     size_multiple,
 )
 from unpaired.utils.disk import atomic_write
@@ -54,7 +56,13 @@ def export(
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown or not formats:
         raise ConfigError(f"formats must be a non-empty list from {FORMATS}, got {list(formats)}")
-    net, node = load_torch_generator(ckpt, direction, generator_overrides, weights)
+    module = load_trained_module(ckpt, weights)
+    if module is not None and hasattr(module, "exported_networks"):
+        return export_style_networks(module.eval(), ckpt, output_dir, formats)
+    if module is not None:
+        net, node = DirectionalTranslation(module, direction), None
+    else:
+        net, node = load_torch_generator(ckpt, direction, generator_overrides, weights)
     net = net.eval()
     multiple = size_multiple(net)
     metadata = {DIRECTION_KEY: direction, SIZE_MULTIPLE_KEY: str(multiple)}
@@ -74,6 +82,34 @@ def export(
             export_onnx(generator, example, path, metadata)
         else:
             export_safetensors(generator, node, path, metadata)
+        written.append(path)
+    return written
+
+
+def export_style_networks(
+    module: nn.Module, ckpt: Path, output_dir: Path, formats: Sequence[str]
+) -> list[Path]:
+    """A model whose translation takes a style (StarGAN v2) as TorchScript files, one per
+    network of its ``exported_networks()`` (``<ckpt stem>_<network>.pt``), each with its
+    inputs, its model's domains (the index of each) and its size multiple in the metadata.
+    They serve every direction, so ``direction`` does not apply. TorchScript only: ONNX and
+    safetensors hold one image-to-image generator, which such a model does not have."""
+    if list(formats) != ["torchscript"]:
+        raise ConfigError(
+            f"{type(module).__name__} translates with a style code: it is exported as "
+            f"TorchScript networks only (formats=[torchscript]), got formats={list(formats)}"
+        )
+    output_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, (network, inputs, takes) in module.exported_networks().items():
+        metadata = {
+            STYLE_NETWORK_KEY: name,
+            "inputs": takes,
+            "domains": json.dumps(list(module.domains)),
+            SIZE_MULTIPLE_KEY: str(size_multiple(network)),
+        }
+        path = output_dir / f"{ckpt.stem}_{name}{SUFFIXES['torchscript']}"
+        export_torchscript(network.eval(), inputs, path, metadata)
         written.append(path)
     return written
 
@@ -115,9 +151,13 @@ def _input_channels(net: nn.Module) -> int:
 
 
 def export_torchscript(
-    net: nn.Module, example: torch.Tensor, path: Path, metadata: dict[str, str]
+    net: nn.Module,
+    example: torch.Tensor | tuple[torch.Tensor, ...],
+    path: Path,
+    metadata: dict[str, str],
 ) -> None:
-    """``net`` traced on ``example``, saved with ``metadata`` as the extra file."""
+    """``net`` traced on ``example`` (its input, or a tuple of them), saved with ``metadata``
+    as the extra file."""
     extra = {TORCHSCRIPT_METADATA: json.dumps(metadata)}
     # TorchScript is deprecated in favour of torch.export, whose files need Python to run;
     # TorchScript still runs from C++ (libtorch), which is why it is offered

@@ -47,6 +47,8 @@ from unpaired.utils.compile import compile_options
 #: Entries of an exported generator's metadata (safetensors header, TorchScript extra file,
 #: ONNX metadata): its Hydra node, its direction, and the side multiple it needs.
 GENERATOR_KEY, DIRECTION_KEY, SIZE_MULTIPLE_KEY = "generator", "direction", "size_multiple"
+#: The metadata key of a network of a model that translates with a style (StarGAN v2's export).
+STYLE_NETWORK_KEY = "style_network"
 TORCHSCRIPT_METADATA = "unpaired.json"
 
 
@@ -204,10 +206,7 @@ def load_torch_generator(
     node when it is a single generator (authors')."""
     checkpoint = load_checkpoint(path)
     if isinstance(checkpoint, Mapping) and "state_dict" in checkpoint:
-        module = build_module(checkpoint, path)
-        _load_weights(module, checkpoint["state_dict"], path, strict=True)
-        module.select_weights(weights)
-        return DirectionalTranslation(module, direction), None
+        return DirectionalTranslation(trained_module(checkpoint, path, weights), direction), None
     if isinstance(checkpoint, Mapping) and is_authors_state_dict(checkpoint):
         return load_authors_generator(checkpoint, path, generator_overrides)
     raise CheckpointError(
@@ -215,6 +214,24 @@ def load_torch_generator(
         "state dict of the CycleGAN/pix2pix authors. Pass a run's checkpoints/*.ckpt, a "
         "safetensors, TorchScript or ONNX file from unpaired-export, or a latest_net_G*.pth."
     )
+
+
+def load_trained_module(path: Path, weights: str = "ema") -> GenerativeModule | None:
+    """The module of a Lightning checkpoint of ours with ``weights``; None for other files."""
+    checkpoint = load_checkpoint(path)
+    if isinstance(checkpoint, Mapping) and "state_dict" in checkpoint:
+        return trained_module(checkpoint, path, weights)
+    return None
+
+
+def trained_module(
+    checkpoint: Mapping[str, Any], path: Path, weights: str = "ema"
+) -> GenerativeModule:
+    """The module of a Lightning checkpoint of ours with its ``weights`` (``ema`` or ``raw``)."""
+    module = build_module(checkpoint, path)
+    _load_weights(module, checkpoint["state_dict"], path, strict=True)
+    module.select_weights(weights)
+    return module
 
 
 def build_module(checkpoint: Mapping[str, Any], path: Path) -> GenerativeModule:
@@ -309,6 +326,12 @@ def _torchscript_translator(path: Path, direction: str, device: torch.device) ->
     except RuntimeError as error:
         raise CheckpointError(f"{path} is not a readable TorchScript file: {error}") from error
     metadata = json.loads(extra[TORCHSCRIPT_METADATA] or "{}")
+    if STYLE_NETWORK_KEY in metadata:
+        raise CheckpointError(
+            f"{path} is the {metadata[STYLE_NETWORK_KEY]} of a model that translates with a "
+            f"style code, not a generator of images alone: it takes {metadata['inputs']}. "
+            "Load it with torch.jit.load, or translate from the run's .ckpt."
+        )
     _check_direction(path, metadata.get(DIRECTION_KEY), direction)
     return Translator(net.eval(), int(metadata.get(SIZE_MULTIPLE_KEY, 1)), device)
 

@@ -299,6 +299,31 @@ class StarGANv2(GANModule):
                     ]
         return columns
 
+    # ---------------------------------------------------------------------------- exporting
+    def exported_networks(self) -> dict[str, tuple[nn.Module, tuple[Tensor, ...], str]]:
+        """What a translation runs, for ``unpaired-export``: each network with example inputs
+        to trace it and what it takes: the generator ``(images, style)``, the mapping network
+        ``(latents, domain indices)`` and the style encoder ``(references, domain indices)``;
+        a style is drawn from either of the last two, for the domain to translate into."""
+        size = self.reference_size
+        images = torch.rand(1, 3, size, size, device=self.device) * 2 - 1
+        domain = torch.zeros(1, dtype=torch.long, device=self.device)
+        latent = self.fixed_latents[:1]
+        style = self.mapping_network(latent, domain)
+        return {
+            "generator": (self.generator, (images, style), "(images, style) -> images"),
+            "mapping_network": (
+                self.mapping_network,
+                (latent, domain),
+                "(latents, domain indices) -> styles",
+            ),
+            "style_encoder": (
+                self.style_encoder,
+                (images, domain),
+                "(reference images, domain indices) -> styles",
+            ),
+        }
+
     # -------------------------------------------------------------------------- translating
     def translate_as(self, images: Tensor, translation: Translation) -> Tensor:
         """Latent-guided, with fixed latent code 0 (deterministic)."""

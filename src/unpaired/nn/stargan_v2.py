@@ -199,7 +199,7 @@ class StarGANv2Generator(nn.Module):
 def _pick(per_domain: list[Tensor], y: Tensor) -> Tensor:
     """Row ``i`` of head ``y[i]``: ``(N, dim)`` from ``num_domains`` outputs of ``(N, dim)``."""
     stacked = torch.stack(per_domain, dim=1)  # (N, num_domains, dim)
-    return stacked[torch.arange(len(y), device=y.device), y]
+    return stacked[torch.arange(y.shape[0], device=y.device), y]
 
 
 class MappingNetwork(nn.Module):
@@ -281,4 +281,4 @@ class StarGANv2Discriminator(nn.Module):
 
     def forward(self, x: Tensor, y: Tensor) -> Tensor:
         out = self.main(x).flatten(1)  # (N, num_domains)
-        return out[torch.arange(len(y), device=y.device), y]
+        return out[torch.arange(y.shape[0], device=y.device), y]
