@@ -21,12 +21,10 @@ import hydra
 import torch
 import torch.nn.functional as F
 from omegaconf import DictConfig
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from torchvision.utils import save_image
 
 from unpaired.cli.common import run_reporting_user_errors
-from unpaired.cli.screen import quiet_third_parties
+from unpaired.cli.screen import count_progress, quiet_third_parties
 from unpaired.config import config_dir
 from unpaired.errors import ConfigError
 from unpaired.inference.load import resolve_device
@@ -77,7 +75,7 @@ def stylize(cfg: DictConfig) -> Path:
         start = content
     else:
         start = torch.rand(content.shape, generator=torch.Generator().manual_seed(int(cfg.seed)))
-    with _progress() as progress:
+    with count_progress() as progress:
         task = progress.add_task("stylizing", total=int(cfg.steps))
         image, curve = optimise_image(
             loss,
@@ -123,16 +121,6 @@ def write_curve(curve: list[tuple[float, float]], output: Path) -> None:
     figure.tight_layout()
     figure.savefig(output.with_name(output.stem + "_loss.png"))
     pyplot.close(figure)
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-    )
 
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="stylize")

@@ -24,18 +24,8 @@ class ClipDataModule(UnpairedDataModule):
     def _dataset(  # type: ignore[override]
         self, phase: str, transform: ImageTransform, random_pairing: bool
     ) -> ClipDataset:
-        return ClipDataset(
-            self.root,
-            phase,
-            transform,
-            frames=self.frames,
-            random_pairing=random_pairing,
-            channels=self.channels,
-            direction=self.direction,
-            on_bad_image=self.on_bad_image,
-            seed=self._run_seed(),
-            domains=self._domains,
-        )
+        arguments = self._dataset_arguments(random_pairing)
+        return ClipDataset(self.root, phase, transform, frames=self.frames, **arguments)
 
 
 class SyntheticVideoDataModule(ClipDataModule):

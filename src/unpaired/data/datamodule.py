@@ -100,13 +100,19 @@ class UnpairedDataModule(L.LightningDataModule):
             phase,
             transform,
             max_dataset_size=self.max_dataset_size,
-            random_pairing=random_pairing,
-            channels=self.channels,
-            direction=self.direction,
-            on_bad_image=self.on_bad_image,
-            seed=self._run_seed(),
-            domains=self._domains,
+            **self._dataset_arguments(random_pairing),
         )
+
+    def _dataset_arguments(self, random_pairing: bool) -> dict[str, Any]:
+        """What every unpaired data set of this module is built with, whatever its items."""
+        return {
+            "random_pairing": random_pairing,
+            "channels": self.channels,
+            "direction": self.direction,
+            "on_bad_image": self.on_bad_image,
+            "seed": self._run_seed(),
+            "domains": self._domains,
+        }
 
     def _run_seed(self) -> int:
         """The run's seed (torch's initial seed, which ``seed_everything`` sets), the same on every

@@ -38,6 +38,7 @@ class CycleGAN(GANModule):
 
     generator_networks = ("G_AB", "G_BA")
     discriminator_networks = ("D_A", "D_B")
+    history_pools = {"A": "pool_A", "B": "pool_B"}  # saved in checkpoints
     fakes_first = False  # the authors' backward_D_basic: D(real), then D(fake)
     update_order = ("G", "D")  # the authors' optimize_parameters: G's update, then D's
 
@@ -120,14 +121,3 @@ class CycleGAN(GANModule):
     def translate_as(self, images: Tensor, translation: Translation) -> Tensor:
         forward, _ = self.translations
         return (self.G_AB if translation == forward else self.G_BA)(images)
-
-    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        super().on_save_checkpoint(checkpoint)
-        checkpoint["image_pools"] = {"A": self.pool_A.pool_state(), "B": self.pool_B.pool_state()}
-
-    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        super().on_load_checkpoint(checkpoint)
-        pools = checkpoint.get("image_pools")
-        if pools is not None:
-            self.pool_A.load_pool_state(pools["A"])
-            self.pool_B.load_pool_state(pools["B"])

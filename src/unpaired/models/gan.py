@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from torch import Tensor, nn
@@ -42,6 +42,9 @@ class GANModule(GenerativeModule):
     #: The updates of a batch, by optimiser group: the discriminators' first by default (CUT,
     #: pix2pix, UNIT, MUNIT, DCGAN); CycleGAN's authors update the generators first.
     update_order: tuple[str, ...] = ("D", "G")
+    #: History pools of fakes (:class:`~unpaired.utils.image_pool.ImagePool`) saved beside the
+    #: state dict, as checkpoint key -> attribute (CycleGAN's ``{"A": "pool_A", "B": "pool_B"}``).
+    history_pools: Mapping[str, str] = {}
 
     def __init__(self, gan_mode: str = "lsgan", lambda_gp: float = 10.0, **common: Any) -> None:
         super().__init__(**common)
@@ -52,6 +55,20 @@ class GANModule(GenerativeModule):
             )
         self.adversarial = AdversarialLoss(gan_mode)
         self.lambda_gp = lambda_gp
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        super().on_save_checkpoint(checkpoint)
+        if self.history_pools:
+            checkpoint["image_pools"] = {
+                key: getattr(self, name).pool_state() for key, name in self.history_pools.items()
+            }
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        super().on_load_checkpoint(checkpoint)
+        saved = checkpoint.get("image_pools", {})
+        for key, name in self.history_pools.items():
+            if key in saved:
+                getattr(self, name).load_pool_state(saved[key])
 
     def optimizer_groups(self) -> tuple[OptimizerGroup, ...]:
         """One optimiser for the generator networks (``G``), one for the discriminators

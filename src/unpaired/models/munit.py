@@ -15,6 +15,7 @@ from unpaired.errors import ConfigError
 from unpaired.models.autoencoder_gan import AutoEncoderGAN
 from unpaired.models.base import Batch, LossTerms
 from unpaired.models.outputs import Outputs
+from unpaired.models.references import check_reference_count
 from unpaired.nn.munit import AdaINGenerator
 
 
@@ -202,11 +203,7 @@ class MUNIT(AutoEncoderGAN):
     ) -> Tensor:
         """Translate ``images`` with the style of ``reference_images`` (of the target domain):
         one reference for the whole batch, or one per image."""
-        if len(reference_images) not in (1, len(images)):
-            raise ConfigError(
-                f"got {len(reference_images)} style reference images for {len(images)} images; "
-                "give one reference for all of them, or one per image."
-            )
+        check_reference_count(len(reference_images), len(images))
         source, target = self.source_and_target(self.translation(direction))
         content, _ = source.encode(images)
         _, style = target.encode(reference_images)

@@ -61,6 +61,7 @@ class RecycleGAN(GANModule):
 
     generator_networks = ("G_AB", "G_BA", "P_A", "P_B")
     discriminator_networks = ("D_A", "D_B")
+    history_pools = {"A": "pool_A", "B": "pool_B"}  # saved in checkpoints
     #: What translating runs (the predictors, U-Nets of 256-pixel multiples, do not).
     translation_networks = ("G_AB", "G_BA")
     fakes_first = False  # their backward_D_basic: D(real), then D(fake)
@@ -210,14 +211,3 @@ class RecycleGAN(GANModule):
         if images.dim() == 5:
             return translate(images.flatten(0, 1)).unflatten(0, images.shape[:2])
         return translate(images)
-
-    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        super().on_save_checkpoint(checkpoint)
-        checkpoint["image_pools"] = {"A": self.pool_A.pool_state(), "B": self.pool_B.pool_state()}
-
-    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        super().on_load_checkpoint(checkpoint)
-        pools = checkpoint.get("image_pools")
-        if pools is not None:
-            self.pool_A.load_pool_state(pools["A"])
-            self.pool_B.load_pool_state(pools["B"])

@@ -20,6 +20,7 @@ from unpaired.metrics.ground_truth import pair_key
 from unpaired.models.base import Batch, LossTerms, OptimizerGroup, TrainingStep
 from unpaired.models.gan import GANModule
 from unpaired.models.outputs import Outputs
+from unpaired.models.references import check_reference_count
 
 #: The inputs of one training batch (the authors' ``InputFetcher``), as the data gives them.
 TRAINING_KEYS = ("source", "source_domain", "reference", "reference2", "reference_domain")
@@ -365,11 +366,7 @@ class StarGANv2(GANModule):
     ) -> Tensor:
         """Translate ``images`` with the style of ``reference_images`` of the target domain:
         one reference for the whole batch, or one per image."""
-        if len(reference_images) not in (1, len(images)):
-            raise ConfigError(
-                f"got {len(reference_images)} style reference images for {len(images)} images; "
-                "give one reference for all of them, or one per image."
-            )
+        check_reference_count(len(reference_images), len(images))
         translation = self.translation(direction)
         y = self.labels(translation.target, len(reference_images))
         style = self.style_encoder(reference_images, y)
