@@ -103,6 +103,8 @@ def compose_run(model: str, data_dir: Path, run_dir: Path, *overrides: str) -> D
         )
 
 
+# ~50 s each on 2 CPU cores (1000 iterations): in the slow suite, which CI runs too
+@pytest.mark.slow
 @pytest.mark.parametrize("model", ["unit", "munit"])
 def test_a_short_run_learns_to_translate_the_scene(
     model: str, data_dir: Path, tmp_path: Path, scene_errors
