@@ -66,6 +66,7 @@ class AdaIN(GenerativeModule):
 
     generator_networks = ("decoder",)
     pretrained_weight_files = ("vgg_weights",)  # the VGG's weights are in the checkpoint
+    pretrained_networks = ("encoder",)  # and in the generators file: translating runs it
 
     def __init__(
         self,

@@ -155,6 +155,10 @@ class GenerativeModule(L.LightningModule, metaclass=_Method):
     #: that file (as ``"random"``), and its state dict then restores those weights, so
     #: translating, evaluating or exporting a trained model never needs the file.
     pretrained_weight_files: tuple[str, ...] = ()
+    #: Child modules with such frozen pretrained weights that translating runs (AdaIN's VGG
+    #: encoder): their weights go into the ``.generators.safetensors`` files as well, so that the
+    #: model rebuilt from one (without the weights file) translates as the trained one.
+    pretrained_networks: tuple[str, ...] = ()
 
     def __init__(
         self,

@@ -165,9 +165,10 @@ def _first(items: list[str]) -> str:
 
 def generator_state_dict(module: GenerativeModule) -> dict[str, Tensor]:
     """The weights of the module's generating side (its ``generator_networks``: CycleGAN's
-    ``G_AB`` and ``G_BA``) and their averages if it keeps any (``ema.copies.G_AB``, ...), keyed
-    as in the module."""
-    networks = {name: getattr(module, name) for name in module.generator_networks}
+    ``G_AB`` and ``G_BA``; and the ``pretrained_networks`` translating runs), and their averages
+    if it keeps any (``ema.copies.G_AB``, ...), keyed as in the module."""
+    names = module.generator_networks + module.pretrained_networks
+    networks = {name: getattr(module, name) for name in names}
     if module.ema is not None:
         networks.update({f"ema.copies.{name}": net for name, net in module.ema.copies.items()})
     return {
