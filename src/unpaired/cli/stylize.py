@@ -68,7 +68,10 @@ def stylize(cfg: DictConfig) -> Path:
     if cfg.preserve_color:
         styles = [match_colours(style, content).clamp(0, 1) for style in styles]
     network = VGGFeatures(
-        settings.arch, [*settings.content_layers, *settings.style_layers], cfg.vgg_weights
+        settings.arch,
+        [*settings.content_layers, *settings.style_layers],
+        cfg.vgg_weights,
+        option="vgg_weights",
     ).to(device)
     loss = GatysLoss(network, settings, content, styles, weights)
     if gatys.init == "content":

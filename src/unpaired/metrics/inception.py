@@ -18,8 +18,8 @@ from torch_fidelity.feature_extractor_inceptionv3 import (
     FeatureExtractorInceptionV3,
 )
 
-from unpaired.errors import ConfigError
 from unpaired.utils.checkpoint import load_checkpoint
+from unpaired.utils.pretrained import pretrained_file
 
 WEIGHTS_FILE = URL_INCEPTION_V3.rsplit("/", 1)[-1]
 #: What the extractor does to an image before the network: recorded beside every FID/KID result.
@@ -30,33 +30,15 @@ RESIZE = (
 FEATURES = 2048
 
 
-def cached_weights_path() -> Path:
-    """Where torch hub (and torch-fidelity's own download) keeps the weights file."""
-    return Path(torch.hub.get_dir()) / "checkpoints" / WEIGHTS_FILE
-
-
 def resolve_weights(path: str | Path | None) -> Path:
-    """The weights file to use: ``path`` if given, else the torch hub cache.
-
-    Raises:
-        ConfigError: ``path`` does not exist, or none is given and the cache does not hold it;
-            the message gives the URL, the file name and both ways to provide it.
-    """
-    if path is not None:
-        given = Path(path).expanduser()
-        if not given.is_file():
-            raise ConfigError(
-                f"metrics.inception_weights={given}: no such file. It must be {WEIGHTS_FILE}, "
-                f"from {URL_INCEPTION_V3}"
-            )
-        return given
-    cached = cached_weights_path()
-    if cached.is_file():
-        return cached
-    raise ConfigError(
-        f"the FID/KID Inception weights {WEIGHTS_FILE} are not available and are never "
-        f"downloaded at run time. Download {URL_INCEPTION_V3} (on a machine with internet) and "
-        f"either put it at {cached} or pass metrics.inception_weights=/path/to/{WEIGHTS_FILE}"
+    """The weights file to use: ``path`` if given, else the torch hub cache (one error otherwise:
+    :func:`unpaired.utils.pretrained.pretrained_file`)."""
+    return pretrained_file(
+        path,
+        WEIGHTS_FILE,
+        URL_INCEPTION_V3,
+        "the FID/KID Inception weights",
+        "metrics.inception_weights",
     )
 
 

@@ -20,6 +20,7 @@ from torchvision.models import AlexNet_Weights, alexnet
 
 from unpaired.errors import ConfigError
 from unpaired.utils.checkpoint import load_checkpoint
+from unpaired.utils.pretrained import pretrained_file
 
 ALEXNET_URL = AlexNet_Weights.IMAGENET1K_V1.url
 ALEXNET_FILE = ALEXNET_URL.rsplit("/", 1)[-1]
@@ -31,22 +32,6 @@ SHIFT = (-0.03, -0.088, -0.188)
 SCALE = (0.458, 0.448, 0.450)
 #: The smallest image side AlexNet's features reach their last ReLU at.
 MIN_SIZE = 31
-
-
-def _weights_file(path: str | Path | None, name: str, url: str, option: str) -> Path:
-    """``path`` if given, else torch hub's checkpoint cache; one error naming both otherwise."""
-    cached = Path(torch.hub.get_dir()) / "checkpoints" / name
-    if path is not None:
-        given = Path(path).expanduser()
-        if given.is_file():
-            return given
-        raise ConfigError(f"metrics.{option}={given}: no such file. It must be {name}, from {url}")
-    if cached.is_file():
-        return cached
-    raise ConfigError(
-        f"LPIPS needs {name}, which is never downloaded at run time. Get {url} (on a machine "
-        f"with internet) and either put it at {cached} or pass metrics.{option}=/path/to/{name}"
-    )
 
 
 def unit_normalize(features: Tensor, eps: float = 1e-10) -> Tensor:
@@ -79,8 +64,16 @@ class LPIPS(nn.Module):
         self, alexnet_weights: str | Path | None = None, lpips_weights: str | Path | None = None
     ) -> None:
         super().__init__()
-        alexnet_path = _weights_file(alexnet_weights, ALEXNET_FILE, ALEXNET_URL, "alexnet_weights")
-        lpips_path = _weights_file(lpips_weights, LPIPS_FILE, LPIPS_SOURCE, "lpips_weights")
+        alexnet_path = pretrained_file(
+            alexnet_weights, ALEXNET_FILE, ALEXNET_URL, "LPIPS's AlexNet", "metrics.alexnet_weights"
+        )
+        lpips_path = pretrained_file(
+            lpips_weights,
+            LPIPS_FILE,
+            LPIPS_SOURCE,
+            "LPIPS's linear weights",
+            "metrics.lpips_weights",
+        )
         network = alexnet()
         _load(network, load_checkpoint(alexnet_path), alexnet_path)
         self.layers = network.features

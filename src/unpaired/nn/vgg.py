@@ -33,6 +33,7 @@ from torchvision.models.vgg import cfgs, make_layers
 
 from unpaired.errors import ConfigError
 from unpaired.utils.checkpoint import load_checkpoint
+from unpaired.utils.pretrained import pretrained_file
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -52,31 +53,6 @@ ARCHITECTURES = tuple(WEIGHT_URLS)
 
 def weights_file_name(arch: str) -> str:
     return WEIGHT_URLS[arch].rsplit("/", 1)[-1]
-
-
-def resolve_vgg_weights(arch: str, path: str | Path | None) -> Path:
-    """The weights file of ``arch``: ``path`` if given, else torch hub's checkpoint cache.
-
-    Raises:
-        ConfigError: no such file; the message names the URL, the file and where to put it.
-    """
-    url, name = WEIGHT_URLS[arch], weights_file_name(arch)
-    cached = Path(torch.hub.get_dir()) / "checkpoints" / name
-    if path is not None:
-        given = Path(path).expanduser()
-        if given.is_file():
-            return given
-        raise ConfigError(
-            f"VGG weights {given}: no such file. It must be {name} ({arch}), from {url}; or "
-            f"put that file at {cached} and leave the weights path unset."
-        )
-    if cached.is_file():
-        return cached
-    raise ConfigError(
-        f"the {arch} weights {name} are not available and are never downloaded at run time. "
-        f"Download {url} (on a machine with internet) and either put it at {cached} or pass its "
-        "path as the VGG weights (e.g. model.vgg_weights=/path/to/" + name + ")."
-    )
 
 
 def _normalised_vgg19_layers() -> list[nn.Module]:
@@ -125,11 +101,18 @@ class VGGFeatures(nn.Module):
         layers: the layer names wanted (any order); the network ends at the last of them.
         weights: a weights file (torchvision's ``vgg16-397923af.pth`` / ``vgg19-dcbb9e9a.pth``
             state dicts, or ``vgg_normalised.pth``), None for torch hub's cache, or ``"random"``.
+        option: the setting that names ``weights``, for the error when the file is missing.
 
     ``forward`` takes images in [0, 1] and returns ``{name: features}`` in network order.
     """
 
-    def __init__(self, arch: str, layers: Sequence[str], weights: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        arch: str,
+        layers: Sequence[str],
+        weights: str | Path | None = None,
+        option: str = "model.vgg_weights",
+    ) -> None:
         super().__init__()
         if arch not in ARCHITECTURES:
             raise ConfigError(f"VGG arch={arch!r} is not one of {', '.join(ARCHITECTURES)}")
@@ -149,14 +132,15 @@ class VGGFeatures(nn.Module):
         self.features = nn.Sequential(*all_layers[: last + 1])
         self.names = names[: last + 1]
         if weights != "random":
-            self._load(resolve_vgg_weights(arch, weights), len(all_layers))
+            url, name = WEIGHT_URLS[arch], weights_file_name(arch)
+            self._load(pretrained_file(weights, name, url, f"the {arch} weights", option))
         self.normalises = arch != "vgg19_normalised"
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
         self.requires_grad_(False)
         self.eval()
 
-    def _load(self, path: Path, count: int) -> None:
+    def _load(self, path: Path) -> None:
         state = load_checkpoint(path)
         prefix = "" if self.arch == "vgg19_normalised" else "features."
         wanted = {
