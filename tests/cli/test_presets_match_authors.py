@@ -456,6 +456,11 @@ STARGAN_V2_AFHQ = {  # README.md: the AFHQ training command
     "model.generator.w_hpf": 0,
     "model.lambda_ds": 2.0,
 }
+STARGAN_V2_CELEBA_HQ = {  # README.md: the CelebA-HQ training command
+    "data.domains": ["female", "male"],  # --num_domains 2, the folders of data/celeba_hq/train
+    "model.generator.w_hpf": 1,
+    "model.lambda_ds": 1.0,
+}
 STARGAN_V2_SOLVER = {  # core/solver.py and core/model.py
     "model._target_": "unpaired.models.stargan_v2.StarGANv2",
     "model.gan_mode": "vanilla",  # adv_loss: binary_cross_entropy_with_logits
@@ -478,6 +483,9 @@ CASES += [
     *rows("stargan_v2/afhq", f"{STARGAN_V2} main.py", STARGAN_V2_MAIN),
     *rows("stargan_v2/afhq", f"{STARGAN_V2} README.md", STARGAN_V2_AFHQ),
     *rows("stargan_v2/afhq", f"{STARGAN_V2} core/solver.py", STARGAN_V2_SOLVER),
+    *rows("stargan_v2/celeba_hq", f"{STARGAN_V2} main.py", STARGAN_V2_MAIN),
+    *rows("stargan_v2/celeba_hq", f"{STARGAN_V2} README.md", STARGAN_V2_CELEBA_HQ),
+    *rows("stargan_v2/celeba_hq", f"{STARGAN_V2} core/solver.py", STARGAN_V2_SOLVER),
     *rows("stargan_v2/synthetic", f"{STARGAN_V2} main.py, core/solver.py", STARGAN_V2_DEMO),
 ]
 

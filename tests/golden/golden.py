@@ -85,6 +85,18 @@ def seeded_positions(count: int, total: int, seed: int) -> Tensor:
     return torch.randperm(total, generator=generator)[:count]
 
 
+def landmark_heatmaps(points: Tensor, size: int = 64, sigma: float = 1.0) -> Tensor:
+    """What a face-landmark network outputs, ``(N, L + 1, size, size)``: a Gaussian blob of
+    peak 1 and width ``sigma`` pixels at each of the ``(N, L, 2)`` points (row, column in
+    [-1, 1]), and an empty boundary heatmap last."""
+    grid = torch.arange(size, dtype=torch.float32)
+    centres = (points + 1) / 2 * (size - 1)
+    rows = (grid - centres[..., 0:1]) ** 2
+    columns = (grid - centres[..., 1:2]) ** 2
+    blobs = torch.exp(-(rows[..., :, None] + columns[..., None, :]) / (2 * sigma**2))
+    return torch.cat([blobs, torch.zeros_like(blobs[:, :1])], dim=1)
+
+
 def summarize(name: str, output: Tensor) -> dict[str, Tensor]:
     """The tensors stored for the output ``name``: the output itself when it is small; otherwise
     its values at :data:`SAMPLED_VALUES` seeded positions (flat indices), its shape, and its

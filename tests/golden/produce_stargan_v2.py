@@ -17,6 +17,8 @@ import copy
 import json
 import math
 import sys
+from collections import namedtuple
+from functools import partial
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import Any
@@ -31,7 +33,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import produce
 from produce import GOLDEN_DIR, Case, commit_of, image, normal, write_readme_table
 
-from golden import seeded_input, seeded_normal, seeded_weights, weight_checksums
+from golden import (
+    landmark_heatmaps,
+    seeded_input,
+    seeded_normal,
+    seeded_weights,
+    weight_checksums,
+)
 
 SOURCE = "stargan_v2"
 produce.REPOSITORIES[SOURCE] = "clovaai/stargan-v2"
@@ -45,18 +53,63 @@ CLASSES = (
     "StyleEncoder",
     "Discriminator",
 )
+#: What ``core/wing.py`` contributes: their face-landmark network and its mask functions (the rest
+#: of the file aligns photos with OpenCV and scikit-image, which the masks do not use).
+WING_NAMES = (
+    "AddCoordsTh",
+    "CoordConvTh",
+    "ConvBlock",
+    "HourGlass",
+    "FAN",
+    "normalize",
+    "truncate",
+    "resize",
+    "shift",
+    "preprocess",
+    "IDXPAIR",
+    "index_map",
+    "OPPAIR",
+)
 #: The settings of every case: 64-pixel images (the authors' rule gives the first conv
 #: 2**14 // 64 = 256 channels), narrow blocks, 16-dim styles, 8-dim latents, three domains.
 IMG, STYLE, LATENT, DOMAINS, MAX_DIM = 64, 16, 8, 3, 32
 
 
+class Munch(dict):
+    """The attribute access of ``munch.Munch`` that their ``core/wing.py`` uses."""
+
+    def __getattr__(self, name: str) -> Any:
+        return self[name]
+
+
+def defined_names(node: ast.stmt) -> set[str]:
+    if isinstance(node, ast.ClassDef | ast.FunctionDef):
+        return {node.name}
+    if isinstance(node, ast.Assign):
+        return {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return set()
+
+
 def model_module(root: Path) -> ModuleType:
-    path = root / "core" / "model.py"
-    tree = ast.parse(path.read_text())
-    classes = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name in CLASSES]
+    """Their network classes of ``core/model.py`` and the face-landmark network and mask
+    functions of ``core/wing.py``, executed alone in one module."""
     module = ModuleType("stargan_v2_model")
-    module.__dict__.update(math=math, np=np, torch=torch, nn=nn, F=F)
-    exec(compile(ast.Module(body=classes, type_ignores=[]), str(path), "exec"), module.__dict__)
+    module.__dict__.update(
+        math=math,
+        np=np,
+        torch=torch,
+        nn=nn,
+        F=F,
+        Munch=Munch,
+        namedtuple=namedtuple,
+        deepcopy=copy.deepcopy,
+        partial=partial,
+    )
+    for name, wanted in (("model.py", CLASSES), ("wing.py", WING_NAMES)):
+        path = root / "core" / name
+        tree = ast.parse(path.read_text())
+        body = [n for n in tree.body if defined_names(n) & set(wanted)]
+        exec(compile(ast.Module(body=body, type_ignores=[]), str(path), "exec"), module.__dict__)
     return module
 
 
@@ -73,6 +126,37 @@ def run_generator(net: nn.Module, inputs: dict[str, Tensor]) -> dict[str, Tensor
 def run_conditional(net: nn.Module, inputs: dict[str, Tensor]) -> dict[str, Tensor]:
     x = inputs["x"]
     return {"out": net(x, domains(len(x)))}
+
+
+def run_fan(net: nn.Module, inputs: dict[str, Tensor]) -> dict[str, Tensor]:
+    """Their ``get_heatmap(x, b_preprocess=False)``: the landmark heatmaps of the images."""
+    return {"heatmaps": net.get_heatmap(inputs["x"], b_preprocess=False)}
+
+
+class BlobLandmarks(nn.Module):
+    """Their FAN's output format (each stage's heatmaps, each stage's boundary channels) around
+    :func:`golden.landmark_heatmaps` at ``points``, whatever the image: the masks of a random
+    network are all face, those of these heatmaps are not."""
+
+    def __init__(self, points: Tensor) -> None:
+        super().__init__()
+        self.points = points
+
+    def forward(self, x: Tensor) -> tuple[list[Tensor], list[None]]:
+        return [landmark_heatmaps(self.points)], [None]
+
+
+def face_masks_case(module: ModuleType) -> nn.Module:
+    """Their ``FAN.get_heatmap`` (which upsamples the heatmaps and runs ``preprocess``) as the
+    network of a case, without weights."""
+    net = nn.Module()
+    net.get_heatmap = module.FAN.get_heatmap
+    return net
+
+
+def run_face_masks(net: nn.Module, inputs: dict[str, Tensor]) -> dict[str, Tensor]:
+    face, inner = net.get_heatmap(BlobLandmarks(inputs["points"]), inputs["x"])
+    return {"face": face, "inner": inner}
 
 
 def cases() -> list[Case]:
@@ -125,6 +209,24 @@ def cases() -> list[Case]:
             lambda m: m[SOURCE].Discriminator(IMG, DOMAINS, MAX_DIM),
             {"x": x},
             run=run_conditional,
+        ),
+        Case(
+            "stargan_v2",
+            "fan",
+            SOURCE,
+            "FAN() (core/wing.py), get_heatmap(x, b_preprocess=False)",
+            lambda m: m[SOURCE].FAN(),
+            {"x": image((2, 3, IMG, IMG), 76)},
+            run=run_fan,
+        ),
+        Case(
+            "stargan_v2",
+            "face_masks",
+            SOURCE,
+            "FAN.get_heatmap(x) (core/wing.py) on a network giving Gaussian blobs at the points",
+            lambda m: face_masks_case(m[SOURCE]),
+            {"x": image((2, 3, IMG, IMG), 76), "points": image((2, 98, 2), 77)},
+            run=run_face_masks,
         ),
     ]
 

@@ -95,3 +95,29 @@ def test_other_formats_and_reading_a_network_as_a_translator_are_refused(
     generator, *_ = export(stargan_checkpoint, tmp_path, formats=["torchscript"])
     with pytest.raises(CheckpointError, match=r"takes \(images, style\) -> images"):
         load_translator(generator)
+
+
+def test_the_exported_generator_of_the_face_mask_setting_makes_its_own_masks(
+    tmp_path: Path, save_checkpoint: Callable[[GenerativeModule, Path], Path]
+) -> None:
+    """``w_hpf=1``: the generator file holds the face-landmark network and takes the same
+    ``(images, style)`` as any other."""
+    torch.manual_seed(0)
+    trunk = {"img_size": 64, "max_conv_dim": 8, "dim_in": 4}
+    model = StarGANv2(
+        generator=node("StarGANv2Generator", style_dim=4, w_hpf=1, **trunk),
+        mapping_network=node("MappingNetwork", latent_dim=3, style_dim=4, hidden_dim=8),
+        style_encoder=node("StyleEncoder", style_dim=4, **trunk),
+        discriminator=node("StarGANv2Discriminator", **trunk),
+        fan_weights="random",
+        optimizer={"_target_": "torch.optim.Adam", "_partial_": True},
+        domains=("female", "male"),
+    ).eval()
+    checkpoint = save_checkpoint(model, tmp_path / "celeba.ckpt")
+    generator = export(checkpoint, tmp_path / "out", formats=["torchscript"])[0]
+    images, references = torch.rand(2, 3, 64, 64) * 2 - 1, torch.rand(1, 3, 64, 64) * 2 - 1
+    with torch.no_grad():
+        style = model.style_encoder(references, torch.tensor([1])).expand(2, -1)
+        exported = torch.jit.load(str(generator))(images, style)
+        expected = model.translate_with_style(images, references, "female_to_male")
+    torch.testing.assert_close(exported, expected, atol=1e-5, rtol=1e-5)

@@ -8,12 +8,16 @@ import torch
 from unpaired.evaluation.load import load_module
 from unpaired.inference.load import load_safetensors
 from unpaired.models.adain import STYLE_LAYERS, AdaIN
+from unpaired.models.stargan_v2 import StarGANv2
+from unpaired.nn.face_landmarks import FAN
 from unpaired.nn.vgg import VGGFeatures
 from unpaired.utils.checkpoint import save_generators
 
+NETS = "unpaired.nn.stargan_v2"
+
 
 def test_an_adain_checkpoint_translates_after_its_vgg_file_is_gone(
-    tmp_path: Path, save_checkpoint
+    tmp_path: Path, save_checkpoint, caplog
 ) -> None:
     torch.manual_seed(0)
     vgg_file = tmp_path / "vgg_normalised.pth"  # the authors' file layout: the Sequential's keys
@@ -29,6 +33,7 @@ def test_an_adain_checkpoint_translates_after_its_vgg_file_is_gone(
     vgg_file.unlink()  # a trained model moved to another machine, without the VGG file
 
     loaded, _ = load_module(checkpoint)
+    assert "was trained with" not in caplog.text  # the file's path is no setting that differs
 
     content, style = torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32)
     assert torch.equal(loaded.encoder(content)["relu4_1"], model.encoder(content)["relu4_1"])
@@ -62,3 +67,41 @@ def test_an_adain_generators_file_holds_the_vgg_encoder_it_translates_with(
 
     content = torch.rand(1, 3, 32, 32)
     assert torch.equal(loaded.encoder(content)["relu4_1"], model.encoder(content)["relu4_1"])
+
+
+def test_a_stargan_v2_of_the_face_mask_setting_translates_from_its_files_without_wing_ckpt(
+    tmp_path: Path, save_checkpoint
+) -> None:
+    """``w_hpf=1`` runs the authors' face-landmark network at every translation: its weights
+    travel in the checkpoint and in the generators file."""
+    torch.manual_seed(0)
+    wing = tmp_path / "wing.ckpt"
+    state = {
+        key: torch.rand_like(value) + 0.5 if value.is_floating_point() else value
+        for key, value in FAN("random").state_dict().items()
+    }
+    torch.save({"state_dict": state}, wing)
+    trunk = {"img_size": 64, "max_conv_dim": 8, "dim_in": 4}
+    model = StarGANv2(
+        generator={"_target_": f"{NETS}.StarGANv2Generator", "style_dim": 4, "w_hpf": 1, **trunk},
+        mapping_network={"_target_": f"{NETS}.MappingNetwork", "latent_dim": 3, "style_dim": 4},
+        style_encoder={"_target_": f"{NETS}.StyleEncoder", "style_dim": 4, **trunk},
+        discriminator={"_target_": f"{NETS}.StarGANv2Discriminator", **trunk},
+        fan_weights=str(wing),
+        optimizer={"_target_": "torch.optim.Adam", "_partial_": True},
+        domains=("female", "male"),
+    ).eval()
+    checkpoint = save_checkpoint(model, tmp_path / "run" / "checkpoints" / "last.ckpt")
+    generators = tmp_path / "last.generators.safetensors"
+    save_generators(model, generators)
+    wing.unlink()
+
+    images = torch.rand(2, 3, 64, 64) * 2 - 1
+    with torch.no_grad():
+        expected = model.translate(images, "female_to_male")
+        for loaded in (
+            load_module(checkpoint)[0],
+            load_safetensors(generators, "female_to_male").module,
+        ):
+            assert torch.equal(loaded.fan.l0.weight, state["l0.weight"])
+            assert torch.equal(loaded.translate(images, "female_to_male"), expected)

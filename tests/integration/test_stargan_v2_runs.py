@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 import torch
+from PIL import Image
 
+from unpaired.nn.face_landmarks import FAN
 from unpaired.utils.checkpoint import load_checkpoint
 
 DOMAINS = ("warm", "cool", "violet")
@@ -118,3 +120,67 @@ def test_two_ddp_ranks_hold_the_same_weights_and_averages(
     for network in ("generator", "mapping_network", "style_encoder", "discriminator"):
         moved = [(rank0[n] - start[n]).abs().max() for n in rank0 if n.startswith(f"{network}.")]
         assert max(moved) > 0, network
+
+
+def celeba_hq_folders(root: Path) -> None:
+    """CelebA-HQ's layout (train/ and val/, a folder per domain), three 64x64 images each."""
+    generator = torch.Generator().manual_seed(0)
+    for split in ("train", "val"):
+        for domain in ("female", "male"):
+            folder = root / "celeba_hq" / split / domain
+            folder.mkdir(parents=True)
+            for index in range(3):
+                pixels = torch.randint(0, 256, (64, 64, 3), generator=generator, dtype=torch.uint8)
+                Image.fromarray(pixels.numpy()).save(folder / f"{index}.png")
+
+
+def celeba_hq(tmp_path: Path, name: str) -> list[str]:
+    """The paper preset on 64x64 images (the masks enter the generator at 32 and 64 pixels),
+    tiny networks, two iterations."""
+    return [
+        "experiment=stargan_v2/celeba_hq",
+        f"name={name}",
+        f"paths.data_dir={tmp_path / 'data'}",
+        f"paths.experiments_dir={tmp_path / 'experiments'}",
+        "data.img_size=64",
+        "data.batch_size=2",
+        "data.val_batch_size=2",
+        "data.num_workers=0",
+        "data.persistent_workers=false",
+        *[f"++model.{net}.dim_in=4" for net in ("generator", "style_encoder", "discriminator")],
+        *[f"model.{net}.max_conv_dim=8" for net in ("generator", "style_encoder", "discriminator")],
+        "model.max_iterations=2",
+        "logger=csv",
+        "trainer.accelerator=cpu",
+        "callbacks.image_grid=null",
+        "+trainer.enable_progress_bar=false",
+    ]
+
+
+def test_the_celeba_hq_preset_trains_with_the_face_landmark_file_and_says_when_it_is_missing(
+    tmp_path: Path, train_with_probes, monkeypatch
+) -> None:
+    celeba_hq_folders(tmp_path / "data")
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # an empty hub cache
+    missing = train_with_probes(celeba_hq(tmp_path, "no_wing"), tmp_path)
+    output = missing.stdout + missing.stderr
+    assert missing.returncode != 0
+    assert "wing.ckpt" in output and "model.fan_weights=/path/to/wing.ckpt" in output
+    assert "Traceback" not in output
+
+    wing = tmp_path / "wing.ckpt"
+    state = {
+        key: torch.rand_like(value) + 0.5 if value.is_floating_point() else value
+        for key, value in FAN("random").state_dict().items()
+    }
+    torch.save({"state_dict": state}, wing)
+    result = train_with_probes(
+        [*celeba_hq(tmp_path, "celeba"), f"model.fan_weights={wing}"], tmp_path
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    run = run_folder(tmp_path, "celeba")
+    saved = load_checkpoint(run / "checkpoints" / "last.ckpt")
+    assert saved["global_step"] == 2 * 6  # two iterations of 6 optimizer steps (D, D, G+F+E, G)
+    for key, value in state.items():  # the frozen network, as read, in the checkpoint
+        assert torch.equal(saved["state_dict"][f"fan.{key}"], value), key
+    assert not any(key.startswith("ema.copies.fan.") for key in saved["state_dict"])

@@ -12,6 +12,7 @@ from unpaired.errors import ConfigError
 from unpaired.losses.r1 import discriminate_with_r1, r1_penalty
 from unpaired.models.outputs import Outputs
 from unpaired.models.stargan_v2 import StarGANv2
+from unpaired.nn.face_landmarks import face_masks
 
 ADAM = {
     "_target_": "torch.optim.Adam",
@@ -249,12 +250,87 @@ def test_sampling_and_reference_guided_translation() -> None:
         model.translate_with_style(images, torch.zeros(3, 3, SIZE, SIZE), "cat_to_wild")
 
 
-def test_one_domain_and_the_face_mask_setting_are_refused() -> None:
+def test_one_domain_is_refused() -> None:
     with pytest.raises(ConfigError, match="at least two"):
         tiny(domains=("cat",))
-    with pytest.raises(ConfigError, match="face-landmark network"):
-        StarGANv2(
-            **{**NETWORKS, "generator": {**NETWORKS["generator"], "w_hpf": 1}},
-            optimizer=ADAM,
-            domains=DOMAINS,
-        )
+
+
+# --- the CelebA-HQ setting: high-pass skips under face masks ----------------------------------
+
+#: 64 pixels: the generator's features pass 32 and 64, where the masks enter.
+HPF_NETWORKS = {
+    name: {**node, "img_size": 64} if "img_size" in node else node
+    for name, node in NETWORKS.items()
+}
+HPF_NETWORKS["generator"] = {**HPF_NETWORKS["generator"], "w_hpf": 1}
+
+
+def tiny_hpf(**overrides) -> StarGANv2:
+    torch.manual_seed(0)
+    options = {"optimizer": ADAM, "domains": DOMAINS, "fan_weights": "random", **overrides}
+    return StarGANv2(**HPF_NETWORKS, **options)
+
+
+class GeneratorCalls:
+    """Records the masks of each generator call, and its input and output."""
+
+    def __init__(self, model: StarGANv2) -> None:
+        self.calls: list[tuple[torch.Tensor, object, torch.Tensor]] = []
+        forward = model.generator.forward
+
+        def recording(x, s, masks=None):
+            out = forward(x, s, masks)
+            self.calls.append((x.detach(), masks, out.detach()))
+            return out
+
+        model.generator.forward = recording
+
+
+def assert_masks_of(masks: object, fan: nn.Module, images: torch.Tensor) -> None:
+    assert isinstance(masks, tuple), "the generator got no face masks"
+    for got, expected in zip(masks, face_masks(fan, images), strict=True):
+        torch.testing.assert_close(got, expected)
+
+
+def test_every_generator_call_gets_the_face_masks_of_its_input_as_the_authors_solver() -> None:
+    """solver.py: the sources' masks for the fakes (D and G steps), the fakes' masks for the
+    cycle; utils.py: the sources' masks for every translation."""
+    model = tiny_hpf()
+    calls = GeneratorCalls(model).calls
+    batch = training_batch(n=2)
+    batch = {k: F.interpolate(v, size=64) if v.dim() == 4 else v for k, v in batch.items()}
+    outputs = Outputs(model.generate(batch))
+    x_real = batch["source"]
+    model.discriminator_loss(batch, outputs)
+    model.generator_reference_loss(batch, outputs)
+    (d_fake,), (g_fake, g_fake2, g_rec) = calls[:1], calls[1:]
+    for x, masks, _ in (d_fake, g_fake, g_fake2):
+        assert torch.equal(x, x_real)
+        assert_masks_of(masks, model.fan, x_real)
+    x, masks, _ = g_rec
+    assert torch.equal(x, g_fake[2])  # the cycle translates the fake back ...
+    assert_masks_of(masks, model.fan, g_fake[2])  # ... with the fake's own masks
+    calls.clear()
+    model.eval()
+    with torch.no_grad():
+        model.sample(x_real, "cat_to_dog", 2)
+        model.translate_with_style(x_real, x_real[:1], "cat_to_dog")
+    assert len(calls) == 3
+    for _, masks, _ in calls:
+        assert_masks_of(masks, model.fan, x_real)
+    masked = calls[-1][2]
+    with torch.no_grad():  # and the masks matter
+        style = model.style_encoder(x_real[:1], torch.tensor([1])).expand(2, -1)
+        assert not torch.allclose(model.generator(x_real, style), masked)
+
+
+def test_without_the_face_landmark_file_the_error_names_it_and_the_setting_that_needs_none(
+    tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
+    with pytest.raises(ConfigError) as error:
+        tiny_hpf(fan_weights=None)
+    message = str(error.value)
+    assert "w_hpf > 0" in message and "wing.ckpt" in message and "dropbox.com" in message
+    assert "model.fan_weights=/path/to/wing.ckpt" in message and "w_hpf=0" in message
+    assert tiny(fan_weights=None).fan is None  # w_hpf 0 never reads it

@@ -25,7 +25,13 @@ from torch import Tensor, nn
 
 import golden  # tests/golden/golden.py (pytest puts tests/golden on the path)
 from unpaired.models.adain import STYLE_LAYERS, adain_losses
-from unpaired.nn import PatchSampleMLP, feature_layers, sequential_features, stargan_v2
+from unpaired.nn import (
+    PatchSampleMLP,
+    face_landmarks,
+    feature_layers,
+    sequential_features,
+    stargan_v2,
+)
 from unpaired.nn.dcgan import DCGANDiscriminator, DCGANGenerator
 from unpaired.nn.style import AdaINDecoder, TransformerNet
 from unpaired.nn.vgg import VGGFeatures
@@ -171,6 +177,20 @@ def run_stargan_v2_conditional(
     return {"out": net(inputs["x"], stargan_v2_domains(len(inputs["x"])))}
 
 
+def run_fan(net: nn.Module, inputs: dict[str, Tensor], meta: dict[str, Any]) -> dict[str, Tensor]:
+    return {"heatmaps": face_landmarks.landmark_heatmaps(net, inputs["x"])}
+
+
+def run_face_masks(
+    net: nn.Module, inputs: dict[str, Tensor], meta: dict[str, Any]
+) -> dict[str, Tensor]:
+    def blob_landmarks(images: Tensor) -> Tensor:  # a landmark network's output, any image
+        return golden.landmark_heatmaps(inputs["points"])
+
+    face, inner = face_landmarks.face_masks(blob_landmarks, inputs["x"])
+    return {"face": face, "inner": inner}
+
+
 class AdaINLossNet(nn.Module):
     """Our encoder and decoder in the place of the authors' ``Net``, run by their losses."""
 
@@ -269,6 +289,8 @@ OURS: dict[str, Ours] = {
         lambda: stargan_v2.StarGANv2Discriminator(64, num_domains=3, max_conv_dim=32),
         run_stargan_v2_conditional,
     ),
+    "stargan_v2/fan": Ours(lambda: face_landmarks.FAN("random"), run_fan),
+    "stargan_v2/face_masks": Ours(nn.Module, run_face_masks),
     "munit/adain_gen": Ours(
         lambda: config("generator", "munit_adain", dim=8, mlp_dim=16),
         run_adain,

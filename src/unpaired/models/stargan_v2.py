@@ -21,6 +21,7 @@ from unpaired.models.base import Batch, LossTerms, OptimizerGroup, TrainingStep
 from unpaired.models.gan import GANModule
 from unpaired.models.outputs import Outputs
 from unpaired.models.references import check_reference_count
+from unpaired.nn.face_landmarks import FAN, face_masks
 
 #: The inputs of one training batch (the authors' ``InputFetcher``), as the data gives them.
 TRAINING_KEYS = ("source", "source_domain", "reference", "reference2", "reference_domain")
@@ -46,6 +47,12 @@ class StarGANv2(GANModule):
     detached), with ``lambda_ds`` decayed linearly to 0 over ``ds_iter`` iterations (a function of
     the iteration, so a resumed run goes on with the weight it stopped at).
 
+    With ``generator.w_hpf > 0`` (their CelebA-HQ setting) every generator call also gets the face
+    masks of its input from the authors' frozen face-landmark network
+    (:mod:`unpaired.nn.face_landmarks`), as theirs: the sources' masks once per batch, the fakes'
+    for the cycle. Its weights (``wing.ckpt``) are read once, then kept in the checkpoints and
+    the generators file.
+
     Validation batches hold one image per domain (the ordinary layout). Each image is translated
     into every other domain with fixed latent code 0 (``fake_<source>_to_<target>``, measured
     against ``target_<source>_to_<target>`` where the data knows it), and the training losses are
@@ -63,6 +70,8 @@ class StarGANv2(GANModule):
         lambda_reg, lambda_sty, lambda_ds, lambda_cyc: the loss weights (the authors' names).
         ds_iter: iterations over which ``lambda_ds`` falls linearly to 0.
         f_lr: the mapping network's learning rate (the others have ``optimizer.lr``).
+        fan_weights: the authors' ``wing.ckpt`` for ``w_hpf > 0`` (None: torch hub's cache;
+            ``"random"``: tests); not read when ``w_hpf`` is 0.
         num_fixed_styles: fixed latent codes for evaluation and the validation grids.
         style_seed: their seed.
         common: the optimiser, initialisation, EMA and gradient options of
@@ -75,6 +84,8 @@ class StarGANv2(GANModule):
     gan_modes = ("vanilla",)
     generator_networks = ("generator", "mapping_network", "style_encoder")
     discriminator_networks = ("discriminator",)
+    pretrained_weight_files = ("fan_weights",)  # the FAN's weights are in the checkpoint
+    pretrained_networks = ("fan",)  # and in the generators file: translating runs it
 
     def __init__(
         self,
@@ -88,6 +99,7 @@ class StarGANv2(GANModule):
         ds_iter: int = 100000,
         lambda_cyc: float = 1.0,
         f_lr: float = 1e-6,
+        fan_weights: str | None = None,
         num_fixed_styles: int = 4,
         style_seed: int = 0,
         **common: Any,
@@ -105,19 +117,24 @@ class StarGANv2(GANModule):
             raise ConfigError(f"model.num_fixed_styles={num_fixed_styles} must be at least 2.")
         n = len(self.domains)
         self.generator = self.network(generator)
-        if self.generator.hpf is not None:
-            raise ConfigError(
-                f"model.generator.w_hpf={generator['w_hpf']}: the authors' high-pass skips (their "
-                "CelebA-HQ setting) need face masks from their face-landmark network (FAN, "
-                "wing.ckpt), which this package does not implement; use w_hpf=0 (their AFHQ "
-                "setting)."
-            )
+        #: the frozen face-landmark network of the high-pass skips; None when ``w_hpf`` is 0
+        self.fan = self._face_landmarks(fan_weights) if self.generator.hpf is not None else None
         self.mapping_network = self._per_domain(mapping_network, n)
         self.style_encoder = self._per_domain(style_encoder, n)
         self.discriminator = self._per_domain(discriminator, n)
         seeded = torch.Generator().manual_seed(style_seed)
         latents = torch.randn(num_fixed_styles, self.mapping_network.latent_dim, generator=seeded)
         self.register_buffer("fixed_latents", latents)
+
+    def _face_landmarks(self, weights: str | None) -> FAN:
+        try:
+            return FAN(weights, option="model.fan_weights")
+        except ConfigError as error:
+            raise ConfigError(
+                "model.generator.w_hpf > 0 (the authors' CelebA-HQ setting) takes face masks "
+                f"from their face-landmark network: {error} "
+                "(model.generator.w_hpf=0 needs no masks: their AFHQ setting)."
+            ) from None
 
     def _per_domain(self, node: Mapping[str, Any], num_domains: int) -> nn.Module:
         return self.network(instantiate(node, num_domains=num_domains))
@@ -180,7 +197,7 @@ class StarGANv2(GANModule):
                 "z": torch.randn(len(x_real), self.fixed_latents.shape[1], device=self.device),
                 "z2": torch.randn(len(x_real), self.fixed_latents.shape[1], device=self.device),
             }
-            return inputs
+            return inputs | self._mask_outputs(x_real)
         inputs = self._inputs_from_domains(batch)
         for translation in self.translations:
             inputs[f"fake_{pair_key(translation)}"] = self.translate_as(
@@ -202,8 +219,9 @@ class StarGANv2(GANModule):
             y_org.append(self.labels(domain, n))
             y_trg.append(self.labels(target, n))
         n = sum(len(s) for s in sources)
-        return {
-            "x_real": torch.cat(sources),
+        x_real = torch.cat(sources)
+        return self._mask_outputs(x_real) | {
+            "x_real": x_real,
             "y_org": torch.cat(y_org),
             "x_ref": torch.cat(references),
             "x_ref2": torch.cat(second),
@@ -211,6 +229,18 @@ class StarGANv2(GANModule):
             "z": self.fixed_latents[0].expand(n, -1),
             "z2": self.fixed_latents[1].expand(n, -1),
         }
+
+    def masks_of(self, images: Tensor) -> tuple[Tensor, Tensor] | None:
+        """The face masks the generator takes with ``images`` (None when ``w_hpf`` is 0)."""
+        return face_masks(self.fan, images) if self.fan is not None else None
+
+    def _mask_outputs(self, x_real: Tensor) -> dict[str, Tensor]:
+        """The sources' masks, once per batch (as the authors): ``mask_face``, ``mask_inner``."""
+        masks = self.masks_of(x_real)
+        return {} if masks is None else {"mask_face": masks[0], "mask_inner": masks[1]}
+
+    def _source_masks(self, outputs: Outputs) -> tuple[Tensor, Tensor] | None:
+        return (outputs["mask_face"], outputs["mask_inner"]) if self.fan is not None else None
 
     def _style(self, outputs: Outputs, guide: str, second: bool = False) -> Tensor:
         """The target style of the latent-guided (``F(z, y_trg)``) or reference-guided
@@ -235,7 +265,8 @@ class StarGANv2(GANModule):
         logits, penalty = discriminate_with_r1(lambda x: self.discriminator(x, y_org), x_real)
         real = self.adversarial.real(logits)
         with torch.no_grad():
-            x_fake = self.generator(x_real, self._style(outputs, guide))
+            style = self._style(outputs, guide)
+            x_fake = self.generator(x_real, style, self._source_masks(outputs))
         fake = self.adversarial.fake(self.discriminator(x_fake, y_trg))
         loss = real + fake + self.hparams.lambda_reg * penalty
         name = "D" if guide == "latent" else "D_ref"
@@ -258,12 +289,13 @@ class StarGANv2(GANModule):
         hp = self.hparams
         x_real, y_org, y_trg = outputs["x_real"], outputs["y_org"], outputs["y_trg"]
         s_trg = self._style(outputs, guide)
-        x_fake = self.generator(x_real, s_trg)
+        masks = self._source_masks(outputs)
+        x_fake = self.generator(x_real, s_trg, masks)
         adversarial = self.adversarial.generator(self.discriminator(x_fake, y_trg))
         style = (self.style_encoder(x_fake, y_trg) - s_trg).abs().mean()
-        x_fake2 = self.generator(x_real, self._style(outputs, guide, second=True)).detach()
+        x_fake2 = self.generator(x_real, self._style(outputs, guide, second=True), masks).detach()
         diversity = (x_fake - x_fake2).abs().mean()
-        x_rec = self.generator(x_fake, self.style_encoder(x_real, y_org))
+        x_rec = self.generator(x_fake, self.style_encoder(x_real, y_org), self.masks_of(x_fake))
         cycle = (x_rec - x_real).abs().mean()
         lambda_ds = self.diversity_weight()
         loss = adversarial + hp.lambda_sty * style - lambda_ds * diversity + hp.lambda_cyc * cycle
@@ -311,8 +343,11 @@ class StarGANv2(GANModule):
         domain = torch.zeros(1, dtype=torch.long, device=self.device)
         latent = self.fixed_latents[:1]
         style = self.mapping_network(latent, domain)
+        generator = (
+            self.generator if self.fan is None else MaskedGenerator(self.generator, self.fan)
+        )
         return {
-            "generator": (self.generator, (images, style), "(images, style) -> images"),
+            "generator": (generator, (images, style), "(images, style) -> images"),
             "mapping_network": (
                 self.mapping_network,
                 (latent, domain),
@@ -335,8 +370,9 @@ class StarGANv2(GANModule):
     ) -> Tensor:
         """``(N, S, C, H, W)``: every image translated with each of the ``S`` latent codes."""
         y = self.labels(translation.target, len(images))
+        masks = self.masks_of(images)
         samples = [
-            self.generator(images, self.mapping_network(z.expand(len(images), -1), y))
+            self.generator(images, self.mapping_network(z.expand(len(images), -1), y), masks)
             for z in latents.to(self.device)
         ]
         return torch.stack(samples, dim=1)
@@ -370,4 +406,17 @@ class StarGANv2(GANModule):
         translation = self.translation(direction)
         y = self.labels(translation.target, len(reference_images))
         style = self.style_encoder(reference_images, y)
-        return self.generator(images, style.expand(len(images), -1))
+        return self.generator(images, style.expand(len(images), -1), self.masks_of(images))
+
+
+class MaskedGenerator(nn.Module):
+    """The generator of ``w_hpf > 0`` with the face masks of its input, as one network
+    ``(images, style) -> images`` (what ``unpaired-export`` writes)."""
+
+    def __init__(self, generator: nn.Module, fan: FAN) -> None:
+        super().__init__()
+        self.generator = generator
+        self.fan = fan
+
+    def forward(self, images: Tensor, style: Tensor) -> Tensor:
+        return self.generator(images, style, face_masks(self.fan, images))

@@ -182,17 +182,20 @@ class StarGANv2Generator(nn.Module):
 
     def forward(self, x: Tensor, s: Tensor, masks: tuple[Tensor, Tensor] | None = None) -> Tensor:
         x = self.from_rgb(x)
-        cache = {}
+        cache = {}  # encoder features by side (a Python int: a traced export keeps the sizes)
         for block in self.encode:
-            if masks is not None and x.size(2) in (32, 64, 128):
-                cache[x.size(2)] = x
+            if masks is not None and int(x.shape[2]) in (32, 64, 128):
+                cache[int(x.shape[2])] = x
             x = block(x)
         for block in self.decode:
             x = block(x, s)
-            if masks is not None and self.hpf is not None and x.size(2) in (32, 64, 128):
-                mask = masks[0] if x.size(2) == 32 else masks[1]
-                mask = F.interpolate(mask, size=x.size(2), mode="bilinear")
-                x = x + self.hpf(mask * cache[x.size(2)])
+            if masks is None or self.hpf is None:
+                continue
+            size = int(x.shape[2])
+            if size in (32, 64, 128):
+                mask = masks[0] if size == 32 else masks[1]
+                mask = F.interpolate(mask, size=size, mode="bilinear")
+                x = x + self.hpf(mask * cache[size])
         return self.to_rgb(x)
 
 

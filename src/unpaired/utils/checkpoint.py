@@ -103,8 +103,11 @@ def check_compatible(checkpoint: Mapping[str, Any], module: torch.nn.Module, pat
     Settings that differ while the weights fit (a loss weight, say) are only logged.
     """
     problems = _state_dict_problems(checkpoint.get("state_dict", {}), module.state_dict())
-    saved_settings = checkpoint.get("hyper_parameters", {})
-    differences = setting_differences(saved_settings, dict(getattr(module, "hparams", {})))
+    # where a pretrained network's file was does not matter: the checkpoint holds its weights
+    ignored = set(getattr(module, "pretrained_weight_files", ()))
+    saved = {k: v for k, v in checkpoint.get("hyper_parameters", {}).items() if k not in ignored}
+    current = {k: v for k, v in getattr(module, "hparams", {}).items() if k not in ignored}
+    differences = setting_differences(saved, current)
     if problems:
         cause = (
             f" It was trained with {differences}: repeat those overrides (its run's "
@@ -165,10 +168,11 @@ def _first(items: list[str]) -> str:
 
 def generator_state_dict(module: GenerativeModule) -> dict[str, Tensor]:
     """The weights of the module's generating side (its ``generator_networks``: CycleGAN's
-    ``G_AB`` and ``G_BA``; and the ``pretrained_networks`` translating runs), and their averages
+    ``G_AB`` and ``G_BA``; and those of its ``pretrained_networks`` it has), and their averages
     if it keeps any (``ema.copies.G_AB``, ...), keyed as in the module."""
-    names = module.generator_networks + module.pretrained_networks
-    networks = {name: getattr(module, name) for name in names}
+    networks = {name: getattr(module, name) for name in module.generator_networks}
+    pretrained = {name: getattr(module, name) for name in module.pretrained_networks}
+    networks |= {name: net for name, net in pretrained.items() if net is not None}
     if module.ema is not None:
         networks.update({f"ema.copies.{name}": net for name, net in module.ema.copies.items()})
     return {
