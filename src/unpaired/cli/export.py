@@ -27,7 +27,7 @@ def run(cfg: DictConfig) -> list[Path]:
     files = export(
         Path(cfg.ckpt).expanduser(),
         Path(cfg.output).expanduser(),
-        formats=list(cfg.formats),
+        formats=list(cfg.formats) if cfg.formats is not None else None,
         direction=cfg.direction,
         generator_overrides=OmegaConf.to_container(cfg.generator),
         example_size=int(cfg.example_size),

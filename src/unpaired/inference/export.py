@@ -42,7 +42,7 @@ ONNX_OPSET = 17
 def export(
     ckpt: Path,
     output_dir: Path,
-    formats: Sequence[str] = FORMATS,
+    formats: Sequence[str] | None = None,
     direction: str = "AtoB",
     generator_overrides: dict[str, Any] | None = None,
     example_size: int = 64,
@@ -50,15 +50,17 @@ def export(
 ) -> list[Path]:
     """Write the ``direction`` generator of ``ckpt`` (a Lightning checkpoint or an authors'
     ``.pth``) to ``output_dir/<ckpt stem>_<direction><suffix>`` in each of ``formats``; returns
-    the files. ``example_size``: side of the image traced (a multiple of the generator's).
+    the files. ``formats``: None for every format the model can be written in (all three, or
+    TorchScript for a model that translates with a style). ``example_size``: side of the image
+    traced (a multiple of the generator's).
     ``weights``: ``ema`` exports the averaged weights of a model trained with them, ``raw`` the
     trained ones."""
-    unknown = sorted(set(formats) - set(FORMATS))
-    if unknown or not formats:
+    if formats is not None and (not formats or set(formats) - set(FORMATS)):
         raise ConfigError(f"formats must be a non-empty list from {FORMATS}, got {list(formats)}")
     module = load_trained_module(ckpt, weights)
     if module is not None and hasattr(module, "exported_networks"):
-        return export_style_networks(module.eval(), ckpt, output_dir, formats)
+        return export_style_networks(module.eval(), ckpt, output_dir, formats or ["torchscript"])
+    formats = formats or FORMATS
     if module is not None:
         net, node = DirectionalTranslation(module, direction), None
     else:
