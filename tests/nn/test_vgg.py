@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from unpaired.errors import ConfigError
@@ -102,3 +103,19 @@ def test_a_file_of_another_network_is_refused_by_name(tmp_path: Path) -> None:
     torch.save({"features.0.weight": torch.zeros(1)}, path)
     with pytest.raises(ConfigError, match="not a vgg16 state dict"):
         VGGFeatures("vgg16", ["relu1_1"], weights=path)
+
+
+def test_average_pooling_replaces_each_max_pooling_with_the_same_window_and_weights() -> None:
+    """Gatys et al.'s VGG-19: average pooling where the trained network max-pools."""
+    torch.manual_seed(0)
+    trained = VGGFeatures("vgg19", ["conv2_1"], weights="random")
+    average = VGGFeatures("vgg19", ["relu1_2", "pool1", "conv2_1"], "random", pooling="average")
+    average.load_state_dict(trained.state_dict())  # pooling holds no weights
+    pools = [layer for layer in average.features if "Pool" in type(layer).__name__]
+    assert [type(p).__name__ for p in pools] == ["AvgPool2d"]
+    images = torch.rand(1, 3, 16, 16)
+    features = average(images)
+    torch.testing.assert_close(features["pool1"], F.avg_pool2d(features["relu1_2"], 2))
+    assert not torch.allclose(features["conv2_1"], trained(images)["conv2_1"])
+    with pytest.raises(ConfigError, match="pooling='mean'"):
+        VGGFeatures("vgg19", ["conv1_1"], "random", pooling="mean")

@@ -9,6 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
+from unpaired.cli.stylize import stylize
 from unpaired.errors import ConfigError
 from unpaired.losses.style import gram_matrix
 from unpaired.nn.vgg import VGGFeatures
@@ -115,3 +116,22 @@ def test_stylize_cli_writes_the_result_at_the_content_size_and_its_loss_curve(
     wrong = run_cli("stylize", [*args[:2], "style_weights=[1]", *args[3:]], cwd=tmp_path)
     assert wrong.returncode != 0
     assert "style_weights=[1] for 2 style image(s)" in wrong.stdout + wrong.stderr
+
+
+@pytest.mark.parametrize(("preset", "pooling"), [("paper", "average"), ("tutorial", "max")])
+def test_the_paper_preset_average_pools_and_the_tutorial_max_pools(
+    preset: str, pooling: str, compose_train, tmp_path: Path, monkeypatch
+) -> None:
+    """Gatys et al. replace VGG-19's max pooling by average pooling; the tutorial does not."""
+    built = []
+
+    def network(*args, **kwargs):  # the command's VGG, recorded and built as asked
+        built.append(kwargs["pooling"])
+        return VGGFeatures(*args, **kwargs)
+
+    monkeypatch.setattr("unpaired.cli.stylize.VGGFeatures", network)
+    content = save(tmp_path, "content.png", 5, (16, 16))
+    overrides = [f"content={content}", f"style={content}", f"output={tmp_path / 'out.png'}"]
+    overrides += [f"gatys={preset}", "size=null", "steps=1", "vgg_weights=random", "device=cpu"]
+    stylize(compose_train(overrides, config_name="stylize"))
+    assert built == [pooling]

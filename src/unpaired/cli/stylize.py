@@ -53,6 +53,7 @@ def stylize(cfg: DictConfig) -> Path:
         content_weight=float(gatys.content_weight),
         style_weight=float(gatys.style_weight),
         scale=gatys.scale,
+        pooling=gatys.pooling,
     )
     paths = style_paths(cfg.style)
     weights = [1.0] * len(paths) if cfg.style_weights is None else list(cfg.style_weights)
@@ -72,6 +73,7 @@ def stylize(cfg: DictConfig) -> Path:
         [*settings.content_layers, *settings.style_layers],
         cfg.vgg_weights,
         option="vgg_weights",
+        pooling=settings.pooling,
     ).to(device)
     loss = GatysLoss(network, settings, content, styles, weights)
     if gatys.init == "content":

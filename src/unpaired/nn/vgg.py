@@ -49,6 +49,7 @@ WEIGHT_URLS = {
     "vgg19_normalised": VGG19_NORMALISED_URL,
 }
 ARCHITECTURES = tuple(WEIGHT_URLS)
+POOLINGS = ("max", "average")
 
 
 def weights_file_name(arch: str) -> str:
@@ -71,6 +72,13 @@ def _normalised_vgg19_layers() -> list[nn.Module]:
 def _torchvision_layers(arch: str) -> list[nn.Module]:
     layers = list(make_layers(cfgs["D" if arch == "vgg16" else "E"]))
     return [nn.ReLU() if isinstance(layer, nn.ReLU) else layer for layer in layers]
+
+
+def _average_pooling(layer: nn.Module) -> nn.Module:
+    """An average pooling of a max pooling's window; any other layer as it is."""
+    if not isinstance(layer, nn.MaxPool2d):
+        return layer
+    return nn.AvgPool2d(layer.kernel_size, layer.stride, layer.padding, layer.ceil_mode)
 
 
 def layer_names(layers: Sequence[nn.Module]) -> list[str]:
@@ -102,6 +110,9 @@ class VGGFeatures(nn.Module):
         weights: a weights file (torchvision's ``vgg16-397923af.pth`` / ``vgg19-dcbb9e9a.pth``
             state dicts, or ``vgg_normalised.pth``), None for torch hub's cache, or ``"random"``.
         option: the setting that names ``weights``, for the error when the file is missing.
+        pooling: ``max`` (the networks as trained) or ``average``: each max pooling replaced by
+            an average pooling of the same window, as Gatys et al. do ("slightly more appealing
+            results"; the weights are the same).
 
     ``forward`` takes images in [0, 1] and returns ``{name: features}`` in network order.
     """
@@ -112,13 +123,18 @@ class VGGFeatures(nn.Module):
         layers: Sequence[str],
         weights: str | Path | None = None,
         option: str = "model.vgg_weights",
+        pooling: str = "max",
     ) -> None:
         super().__init__()
         if arch not in ARCHITECTURES:
             raise ConfigError(f"VGG arch={arch!r} is not one of {', '.join(ARCHITECTURES)}")
+        if pooling not in POOLINGS:
+            raise ConfigError(f"VGG pooling={pooling!r} is not one of {', '.join(POOLINGS)}")
         all_layers = (
             _normalised_vgg19_layers() if arch == "vgg19_normalised" else _torchvision_layers(arch)
         )
+        if pooling == "average":
+            all_layers = [_average_pooling(layer) for layer in all_layers]
         names = layer_names(all_layers)
         unknown = [name for name in layers if name not in names]
         if not layers or unknown:

@@ -45,6 +45,7 @@ class GatysSettings:
     content_weight: float
     style_weight: float
     scale: str
+    pooling: str = "max"  # max | average (the paper's; :class:`~unpaired.nn.vgg.VGGFeatures`)
 
     def __post_init__(self) -> None:
         if self.scale not in SCALES:
