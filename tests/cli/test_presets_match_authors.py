@@ -502,7 +502,14 @@ JOHNSON_EXAMPLES = {  # fast_neural_style/neural_style/neural_style.py: train's 
     "model.style_layers": ["relu1_2", "relu2_2", "relu3_3", "relu4_3"],  # vgg.py's outputs
     "model.pixel_scale": 255.0,  # transforms.Lambda(lambda x: x.mul(255))
 }
-JOHNSON_TRAINING = {"data.batch_size": 4, "data.crop_size": 256, "trainer.max_epochs": 2}
+JOHNSON_TRAINING = {  # train's defaults and its transform: Resize(256), CenterCrop(256)
+    "data.batch_size": 4,
+    "data.preprocess": "scale_shorter_and_center_crop",
+    "data.load_size": 256,
+    "data.crop_size": 256,
+    "data.flip": False,
+    "trainer.max_epochs": 2,
+}
 ADAIN_TRAIN = {  # train.py: argument defaults and train_transform
     "model.optimizer.lr": 0.0001,
     "model.scheduler.decay": 5e-5,  # --lr_decay, lr / (1 + lr_decay * iteration)

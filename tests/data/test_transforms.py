@@ -29,6 +29,7 @@ CASES = [
     ("scale_width", 40, 32, (32, 40)),  # height raised to crop_size
     ("scale_width_and_crop", 40, 16, (16, 16)),
     ("none", 40, 32, (32, 48)),  # 30 -> 32, 50 -> 48 (round half to even, as the authors)
+    ("scale_shorter_and_center_crop", 40, 32, (32, 32)),
 ]
 
 
@@ -130,6 +131,26 @@ def test_resize_and_crop_matches_the_authors_pipeline() -> None:
         assert difference.max() <= 2.01 and (difference > 0.5).float().mean() < 0.02
 
 
+@pytest.mark.parametrize("size", [(50, 30), (30, 50)])
+def test_scale_shorter_and_center_crop_matches_the_fast_neural_style_examples(
+    size: tuple[int, int],
+) -> None:
+    """pytorch/examples' ``fast_neural_style`` training transform: ``Resize(size)`` (shorter
+    side, bilinear), ``CenterCrop(size)``, no flip; centred in training too."""
+    examples = T.Compose(
+        [T.Resize(40), T.CenterCrop(32), T.ToTensor(), T.Normalize([0.5] * 3, [0.5] * 3)]
+    )
+    image = _random_image(*size)
+    expected = examples(image)
+    for train in (True, False):
+        ours = build_transform("scale_shorter_and_center_crop", 40, 32, flip=False, train=train)
+        if not train:  # evaluation resizes to the crop, as every option here
+            examples_eval = T.Compose([T.Resize(32), T.CenterCrop(32), T.ToTensor()])
+            expected = examples_eval(image) * 2 - 1
+        difference = (ours(image) - expected).abs() * 127.5  # in 8-bit levels
+        assert difference.max() <= 2.01 and (difference > 0.5).float().mean() < 0.05
+
+
 def test_training_crop_is_random() -> None:
     torch.manual_seed(0)
     image = _random_image(40, 30)
@@ -145,7 +166,9 @@ def test_unknown_preprocess_lists_the_options() -> None:
         assert option in str(error.value)
 
 
-@pytest.mark.parametrize("preprocess", ["resize_and_crop", "scale_width_and_crop"])
+@pytest.mark.parametrize(
+    "preprocess", ["resize_and_crop", "scale_width_and_crop", "scale_shorter_and_center_crop"]
+)
 def test_crop_larger_than_load_is_a_config_error(preprocess: str) -> None:
     with pytest.raises(ConfigError, match=r"data.crop_size=300 .*data.load_size=286"):
         build_transform(preprocess, 286, 300, flip=True, train=True)

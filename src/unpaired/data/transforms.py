@@ -1,15 +1,19 @@
-"""Image preprocessing, reproducing the ``--preprocess`` options of the CycleGAN authors' code.
+"""Image preprocessing, reproducing the ``--preprocess`` options of the CycleGAN authors' code
+(and one of pytorch/examples' ``fast_neural_style``).
 
-=======================  ================================================================
-``preprocess``           geometry (the authors' ``get_transform``)
-=======================  ================================================================
-resize_and_crop          square resize to ``load_size`` (bicubic), crop ``crop_size``
-crop                     crop ``crop_size`` from the image as it is
-scale_width              width to ``load_size`` keeping the aspect ratio, height at least
-                         ``crop_size``
-scale_width_and_crop     scale_width, then crop ``crop_size``
-none                     resize (bicubic) so that both sides are multiples of 4
-=======================  ================================================================
+==============================  ========================================================
+``preprocess``                  geometry (the authors' ``get_transform``)
+==============================  ========================================================
+resize_and_crop                 square resize to ``load_size`` (bicubic), crop ``crop_size``
+crop                            crop ``crop_size`` from the image as it is
+scale_width                     width to ``load_size`` keeping the aspect ratio, height at
+                                least ``crop_size``
+scale_width_and_crop            scale_width, then crop ``crop_size``
+none                            resize (bicubic) so that both sides are multiples of 4
+scale_shorter_and_center_crop   shorter side to ``load_size`` keeping the aspect ratio
+                                (bilinear), then the centre ``crop_size`` square, in
+                                training too (the examples' ``Resize`` + ``CenterCrop``)
+==============================  ========================================================
 
 Training transforms crop at a random position and flip horizontally with probability 0.5 (when
 ``flip``). Evaluation transforms (``train=False``) never flip and crop at the centre, so they are
@@ -47,9 +51,17 @@ from torchvision.transforms.v2 import functional as F
 from unpaired.data.io import convert_mode, image_mode
 from unpaired.errors import ConfigError
 
-PREPROCESS_OPTIONS = ("resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none")
+PREPROCESS_OPTIONS = (
+    "resize_and_crop",
+    "crop",
+    "scale_width",
+    "scale_width_and_crop",
+    "none",
+    "scale_shorter_and_center_crop",
+)
 
 _BICUBIC = F.InterpolationMode.BICUBIC
+_BILINEAR = F.InterpolationMode.BILINEAR
 
 
 class Step(Protocol):
@@ -58,11 +70,14 @@ class Step(Protocol):
     def __call__(self, image: torch.Tensor) -> torch.Tensor: ...
 
 
-def resize(image: torch.Tensor, height: int, width: int) -> torch.Tensor:
-    """Bicubic resize of a uint8 ``C x H x W`` tensor, antialiased when shrinking like PIL's."""
+def resize(
+    image: torch.Tensor, height: int, width: int, interpolation: F.InterpolationMode = _BICUBIC
+) -> torch.Tensor:
+    """Resize of a uint8 ``C x H x W`` tensor (bicubic unless told), antialiased when shrinking
+    like PIL's."""
     if image.shape[-2:] == (height, width):
         return image
-    return F.resize(image, [height, width], interpolation=_BICUBIC, antialias=True)
+    return F.resize(image, [height, width], interpolation=interpolation, antialias=True)
 
 
 class Resize:
@@ -86,6 +101,21 @@ class ScaleWidth:
     def __call__(self, image: torch.Tensor) -> torch.Tensor:
         h, w = image.shape[-2:]
         return resize(image, max(int(self.width * h / w), self.min_height), self.width)
+
+
+class ScaleShorter:
+    """Shorter side to ``size``, the longer to ``int(size * long / short)``, bilinear:
+    torchvision's ``Resize(size)`` (its default interpolation)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+    def __call__(self, image: torch.Tensor) -> torch.Tensor:
+        h, w = image.shape[-2:]
+        short, long = min(h, w), max(h, w)
+        scaled = int(self.size * long / short)
+        height, width = (self.size, scaled) if h <= w else (scaled, self.size)
+        return resize(image, height, width, _BILINEAR)
 
 
 class MakeMultipleOf:
@@ -199,8 +229,12 @@ def build_transform(
         steps.append(Resize(load_size, load_size))
     elif preprocess.startswith("scale_width"):
         steps.append(ScaleWidth(load_size, crop_size))
+    elif preprocess == "scale_shorter_and_center_crop":
+        steps.append(ScaleShorter(load_size))
     if preprocess.endswith("crop"):
-        steps.append(Crop(crop_size, random=train))
+        steps.append(
+            Crop(crop_size, random=train and preprocess != "scale_shorter_and_center_crop")
+        )
     if preprocess == "none":
         steps.append(MakeMultipleOf(4))
     if flip and train:
@@ -217,7 +251,8 @@ def _check_options(preprocess: str, load_size: int, crop_size: int) -> None:
     for key, value in (("load_size", load_size), ("crop_size", crop_size)):
         if value < 1:
             raise ConfigError(f"data.{key}={value}; set it to a positive number of pixels.")
-    if preprocess in ("resize_and_crop", "scale_width_and_crop") and crop_size > load_size:
+    resized_first = ("resize_and_crop", "scale_width_and_crop", "scale_shorter_and_center_crop")
+    if preprocess in resized_first and crop_size > load_size:
         raise ConfigError(
             f"data.crop_size={crop_size} is larger than data.load_size={load_size}, the size the "
             f"images are resized to before cropping with data.preprocess={preprocess}; set "
