@@ -3,11 +3,14 @@ exact temporal error in its report), a run stopped and resumed that ends bit for
 uninterrupted one ends, ReCycle-GAN, and two DDP processes holding the same weights."""
 
 import json
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
 import torch
 
+from unpaired.data.video import video_info, write_video
+from unpaired.inference.load import load_translator
 from unpaired.utils.checkpoint import load_checkpoint
 
 TINY_VIDEO = [
@@ -42,12 +45,34 @@ def whole_run(run_cli, root: Path) -> Path:
     return run
 
 
-def test_a_run_trains_and_reports_the_exact_temporal_error(run_cli, tmp_path: Path) -> None:
+def test_a_run_trains_reports_the_exact_temporal_error_and_its_model_is_used_as_any_other(
+    run_cli, tmp_path: Path
+) -> None:
+    """The run, then what it leaves: ``unpaired-translate`` on a video file, and
+    ``unpaired-export`` of the A→B generator, whose files translate as the checkpoint does."""
     run = whole_run(run_cli, tmp_path)
     report = json.loads((run / "ground_truth.json").read_text())
     assert {"L1_AB", "TL1_AB", "L1_BA", "TL1_BA"} <= set(report["end"])
     assert report["end"]["L1_AB"] < report["start"]["L1_AB"]
     assert (run / "samples" / "val_epoch0001.png").is_file()
+
+    checkpoint = run / "checkpoints" / "last.ckpt"
+    frames = torch.rand(5, 32, 32, 3, generator=torch.Generator().manual_seed(0))
+    write_video(tmp_path / "clip.mp4", (frames * 255).to(torch.uint8).numpy(), Fraction(10))
+    args = [f"ckpt={checkpoint}", "input=clip.mp4", "output=clip_B.mp4", "direction=AtoB"]
+    translated = run_cli("translate", args, cwd=tmp_path)
+    assert translated.returncode == 0, translated.stderr[-3000:]
+    assert video_info(tmp_path / "clip_B.mp4").frames == 5
+
+    args = [f"ckpt={checkpoint}", "output=exported", "direction=AtoB"]
+    exported = run_cli("export", args, cwd=tmp_path)
+    assert exported.returncode == 0, exported.stderr[-3000:]
+    images = torch.rand(2, 3, 32, 32) * 2 - 1
+    with torch.no_grad():
+        expected = load_translator(checkpoint, "AtoB")(images)
+        for suffix in (".pt", ".safetensors"):
+            got = load_translator(tmp_path / "exported" / f"last_AtoB{suffix}", "AtoB")(images)
+            torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
 
 
 @pytest.mark.slow
