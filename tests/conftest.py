@@ -32,6 +32,7 @@ from unpaired.data import synthetic
 from unpaired.data.datamodule import SyntheticDataModule
 from unpaired.models import CycleGAN
 from unpaired.models.base import GenerativeModule
+from unpaired.nn.face_landmarks import FAN
 from unpaired.utils.checkpoint import MODEL_TARGET_KEY, SafeCheckpointIO
 
 SRC_DIR = Path(__file__).resolve().parents[1] / "src"
@@ -427,3 +428,21 @@ def random_lpips_weights(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
     }
     torch.save(linear, folder / LPIPS_FILE)
     return folder / ALEXNET_FILE, folder / LPIPS_FILE
+
+
+@pytest.fixture
+def wing_file(tmp_path: Path) -> tuple[Path, dict[str, torch.Tensor]]:
+    """A file of the layout of StarGAN v2's face-landmark weights ``wing.ckpt`` (``{"state_dict":
+    ...}``, with entries of the later stages that their network drops), with random weights
+    (batch-norm variances positive), and the network's weights."""
+    generator = torch.Generator().manual_seed(7)
+    state = {
+        key: torch.rand(value.shape, generator=generator) + 0.5
+        if value.is_floating_point()
+        else value
+        for key, value in FAN("random").state_dict().items()
+    }
+    later_stages = {"m1.coordconv.conv.weight": torch.zeros(1), "l1.weight": torch.zeros(1)}
+    path = tmp_path / "wing.ckpt"
+    torch.save({"state_dict": {**state, **later_stages}}, path)
+    return path, state

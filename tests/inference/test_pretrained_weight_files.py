@@ -9,18 +9,17 @@ from unpaired.evaluation.load import load_module
 from unpaired.inference.load import load_safetensors
 from unpaired.models.adain import STYLE_LAYERS, AdaIN
 from unpaired.models.stargan_v2 import StarGANv2
-from unpaired.nn.face_landmarks import FAN
 from unpaired.nn.vgg import VGGFeatures
 from unpaired.utils.checkpoint import save_generators
 
 NETS = "unpaired.nn.stargan_v2"
 
 
-def test_an_adain_checkpoint_translates_after_its_vgg_file_is_gone(
-    tmp_path: Path, save_checkpoint, caplog
-) -> None:
+def adain_with_its_vgg_file(folder: Path) -> tuple[AdaIN, Path]:
+    """An AdaIN model whose VGG was read from a file of the authors' layout (the Sequential's
+    keys), with random weights, and that file."""
     torch.manual_seed(0)
-    vgg_file = tmp_path / "vgg_normalised.pth"  # the authors' file layout: the Sequential's keys
+    vgg_file = folder / "vgg_normalised.pth"
     torch.save(
         VGGFeatures("vgg19_normalised", STYLE_LAYERS, "random").features.state_dict(), vgg_file
     )
@@ -28,7 +27,14 @@ def test_an_adain_checkpoint_translates_after_its_vgg_file_is_gone(
         decoder={"_target_": "unpaired.nn.style.AdaINDecoder"},
         vgg_weights=str(vgg_file),
         optimizer={"_target_": "torch.optim.Adam", "_partial_": True, "lr": 1e-4},
-    ).eval()
+    )
+    return model.eval(), vgg_file
+
+
+def test_an_adain_checkpoint_translates_after_its_vgg_file_is_gone(
+    tmp_path: Path, save_checkpoint, caplog
+) -> None:
+    model, vgg_file = adain_with_its_vgg_file(tmp_path)
     checkpoint = save_checkpoint(model, tmp_path / "run" / "checkpoints" / "last.ckpt")
     vgg_file.unlink()  # a trained model moved to another machine, without the VGG file
 
@@ -49,16 +55,7 @@ def test_an_adain_generators_file_holds_the_vgg_encoder_it_translates_with(
     """``*.generators.safetensors`` is a trained model's shareable file: the frozen encoder that
     translating runs is in it, so the model it rebuilds is the trained one, not one with a
     random VGG."""
-    torch.manual_seed(0)
-    vgg_file = tmp_path / "vgg_normalised.pth"
-    torch.save(
-        VGGFeatures("vgg19_normalised", STYLE_LAYERS, "random").features.state_dict(), vgg_file
-    )
-    model = AdaIN(
-        decoder={"_target_": "unpaired.nn.style.AdaINDecoder"},
-        vgg_weights=str(vgg_file),
-        optimizer={"_target_": "torch.optim.Adam", "_partial_": True, "lr": 1e-4},
-    ).eval()
+    model, vgg_file = adain_with_its_vgg_file(tmp_path)
     path = tmp_path / "last.generators.safetensors"
     save_generators(model, path)
     vgg_file.unlink()
@@ -70,17 +67,12 @@ def test_an_adain_generators_file_holds_the_vgg_encoder_it_translates_with(
 
 
 def test_a_stargan_v2_of_the_face_mask_setting_translates_from_its_files_without_wing_ckpt(
-    tmp_path: Path, save_checkpoint
+    tmp_path: Path, save_checkpoint, wing_file: tuple[Path, dict[str, torch.Tensor]]
 ) -> None:
     """``w_hpf=1`` runs the authors' face-landmark network at every translation: its weights
     travel in the checkpoint and in the generators file."""
     torch.manual_seed(0)
-    wing = tmp_path / "wing.ckpt"
-    state = {
-        key: torch.rand_like(value) + 0.5 if value.is_floating_point() else value
-        for key, value in FAN("random").state_dict().items()
-    }
-    torch.save({"state_dict": state}, wing)
+    wing, state = wing_file
     trunk = {"img_size": 64, "max_conv_dim": 8, "dim_in": 4}
     model = StarGANv2(
         generator={"_target_": f"{NETS}.StarGANv2Generator", "style_dim": 4, "w_hpf": 1, **trunk},

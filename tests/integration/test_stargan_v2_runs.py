@@ -10,7 +10,6 @@ import pytest
 import torch
 from PIL import Image
 
-from unpaired.nn.face_landmarks import FAN
 from unpaired.utils.checkpoint import load_checkpoint
 
 DOMAINS = ("warm", "cool", "violet")
@@ -158,7 +157,7 @@ def celeba_hq(tmp_path: Path, name: str) -> list[str]:
 
 
 def test_the_celeba_hq_preset_trains_with_the_face_landmark_file_and_says_when_it_is_missing(
-    tmp_path: Path, train_with_probes, monkeypatch
+    tmp_path: Path, train_with_probes, monkeypatch, wing_file
 ) -> None:
     celeba_hq_folders(tmp_path / "data")
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # an empty hub cache
@@ -168,12 +167,7 @@ def test_the_celeba_hq_preset_trains_with_the_face_landmark_file_and_says_when_i
     assert "wing.ckpt" in output and "model.fan_weights=/path/to/wing.ckpt" in output
     assert "Traceback" not in output
 
-    wing = tmp_path / "wing.ckpt"
-    state = {
-        key: torch.rand_like(value) + 0.5 if value.is_floating_point() else value
-        for key, value in FAN("random").state_dict().items()
-    }
-    torch.save({"state_dict": state}, wing)
+    wing, state = wing_file
     result = train_with_probes(
         [*celeba_hq(tmp_path, "celeba"), f"model.fan_weights={wing}"], tmp_path
     )

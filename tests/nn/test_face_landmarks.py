@@ -34,27 +34,11 @@ def test_parameter_count_is_the_authors_layer_by_layer() -> None:
     assert sum(p.numel() for p in fan.m0.parameters()) == hourglass
 
 
-def random_state() -> dict[str, torch.Tensor]:
-    """FAN weights of random values (batch-norm variances positive), as a trained file's."""
-    return {
-        key: torch.rand_like(value) + 0.5 if value.is_floating_point() else value
-        for key, value in FAN("random").state_dict().items()
-    }
-
-
-def wing_file(path: Path, state: dict[str, torch.Tensor]) -> Path:
-    """A file of wing.ckpt's layout: ``{"state_dict": ...}`` with the stages their FAN drops."""
-    extra = {"m1.coordconv.conv.weight": torch.zeros(1), "l1.weight": torch.zeros(1)}
-    torch.save({"state_dict": {**state, **extra}}, path)
-    return path
-
-
 def test_wing_ckpt_weights_are_loaded_and_the_network_stays_frozen_in_eval(
-    tmp_path: Path,
+    wing_file: tuple[Path, dict[str, torch.Tensor]],
 ) -> None:
-    torch.manual_seed(0)
-    state = random_state()
-    fan = FAN(wing_file(tmp_path / WING_FILE, state))
+    path, state = wing_file
+    fan = FAN(path)
     for key, value in fan.state_dict().items():
         assert torch.equal(value, state[key]), key
     nn.Sequential(fan).train()
@@ -62,11 +46,13 @@ def test_wing_ckpt_weights_are_loaded_and_the_network_stays_frozen_in_eval(
     assert not any(p.requires_grad for p in fan.parameters())
 
 
-def test_the_hub_cache_is_read_when_no_file_is_named(tmp_path: Path, monkeypatch) -> None:
+def test_the_hub_cache_is_read_when_no_file_is_named(
+    tmp_path: Path, monkeypatch, wing_file: tuple[Path, dict[str, torch.Tensor]]
+) -> None:
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
     (tmp_path / "hub" / "checkpoints").mkdir(parents=True)
-    state = random_state()
-    wing_file(tmp_path / "hub" / "checkpoints" / WING_FILE, state)
+    path, state = wing_file
+    path.rename(tmp_path / "hub" / "checkpoints" / WING_FILE)
     assert torch.equal(FAN().l0.weight, state["l0.weight"])
 
 
@@ -83,10 +69,11 @@ def test_a_missing_or_wrong_file_gets_one_error_naming_it_and_the_fix(
     with pytest.raises(ConfigError, match=r"model.fan_weights=.*nowhere.ckpt: no such file"):
         FAN(tmp_path / "nowhere.ckpt")
     partial = {k: v for k, v in FAN("random").state_dict().items() if not k.startswith("l0.")}
+    torch.save({"state_dict": partial}, tmp_path / "partial.ckpt")
     with pytest.raises(
         CheckpointError, match=r"2 missing and 0 reshaped weights \(l0.weight, l0.bias"
     ):
-        FAN(wing_file(tmp_path / "partial.ckpt", partial))
+        FAN(tmp_path / "partial.ckpt")
     torch.save({"G": torch.zeros(1)}, tmp_path / "other.ckpt")
     with pytest.raises(CheckpointError, match=r"other\.ckpt is not the authors' wing\.ckpt"):
         FAN(tmp_path / "other.ckpt")
