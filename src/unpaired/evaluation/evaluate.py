@@ -201,7 +201,8 @@ class Evaluation:
 
     def save_truth(self, domain: DomainImages, target: str) -> list[Path]:
         """The true translations of one domain's test images as PNG in ``images/true_<target>``."""
-        return self._save_all(self._folder(f"true_{target}"), domain, domain.truth)
+        folder = self._folder(f"true_{target}")
+        return self._save_all(folder, domain, lambda index: domain.truth(index, target))
 
     @torch.no_grad()
     def translate(
@@ -220,7 +221,7 @@ class Evaluation:
         errors: dict[str, list[float]] = {}
         label = f"{model.label} " if self.comparison else ""
         done = self._counter(f"translating {label}{source} → {target}", len(domain))
-        temporal = domain.clips is not None and domain.has_truth
+        temporal = domain.clips is not None and domain.has_truth_for(target)
         warping = domain.clips is not None and self.flow is not None
         fakes: dict[int, Tensor] = {}  # frames of clips, for the temporal and warping errors
         for chunk in chunks(list(range(len(domain))), self.options.batch_size):
@@ -235,8 +236,8 @@ class Evaluation:
                         path = folders[key] / f"{domain.stem(chunk[index])}.png"
                         save_png(image, path)
                         columns[key].append(path)
-                if domain.has_truth:
-                    truth = torch.stack([domain.truth(chunk[i]) for i in group])
+                if domain.has_truth_for(target):
+                    truth = torch.stack([domain.truth(chunk[i], target) for i in group])
                     self._measure(outputs["fake"].cpu(), truth, errors)
                 done(len(group))
                 if temporal or warping:
@@ -254,18 +255,21 @@ class Evaluation:
             ]
         if temporal:
             assert domain.clips is not None
-            clip_errors["TL1"] = [self._temporal_error(domain, c, fakes) for c in domain.clips]
+            clip_errors["TL1"] = [
+                self._temporal_error(domain, target, clip, fakes) for clip in domain.clips
+            ]
         return Translated(columns, errors, clip_errors)
 
     @staticmethod
     def _temporal_error(
-        domain: DomainImages, clip: Sequence[int], fakes: dict[int, Tensor]
+        domain: DomainImages, target: str, clip: Sequence[int], fakes: dict[int, Tensor]
     ) -> float:
-        """The temporal error of one clip's translation against its truth (0 for one frame)."""
+        """The temporal error of one clip's translation into ``target`` against its truth (0
+        for one frame)."""
         if len(clip) < 2:
             return 0.0
         fake = torch.stack([fakes[index] for index in clip])[None]
-        truth = torch.stack([domain.truth(index) for index in clip])[None]
+        truth = torch.stack([domain.truth(index, target) for index in clip])[None]
         return float(per_clip_temporal_error(fake, truth)[0])
 
     @staticmethod
@@ -309,7 +313,7 @@ class Evaluation:
         truths = {
             translation: self.save_truth(domains[translation.source], translation.target)
             for translation in translations
-            if domains[translation.source].has_truth
+            if domains[translation.source].has_truth_for(translation.target)
         }
         translated = {
             model.label: {
