@@ -18,6 +18,7 @@ from unpaired.data.domains import DomainImages
 from unpaired.data.stargan_v2 import StyledSyntheticDataModule
 from unpaired.errors import ConfigError
 from unpaired.evaluation.evaluate import EvaluatedModel, Evaluation, MetricOptions
+from unpaired.evaluation.images import to_uint8
 from unpaired.evaluation.load import load_module
 from unpaired.evaluation.styles import reference_batches
 from unpaired.metrics.ground_truth import per_image_errors
@@ -230,10 +231,12 @@ def test_on_the_three_style_set_every_pair_is_measured_against_its_truth(
     module, _ = load_module(checkpoint)
     test_images = tmp_path / "data" / "synthetic_styles" / "test"
 
+    def pngs(folder: Path) -> torch.Tensor:
+        arrays = [torch.from_numpy(np.array(Image.open(path))) for path in sorted(folder.iterdir())]
+        return torch.stack(arrays).permute(0, 3, 1, 2)
+
     def images_of(domain: str) -> torch.Tensor:
-        paths = sorted((test_images / domain).iterdir())
-        arrays = [torch.from_numpy(np.array(Image.open(path))) for path in paths]
-        return torch.stack(arrays).permute(0, 3, 1, 2).float() / 127.5 - 1
+        return pngs(test_images / domain).float() / 127.5 - 1
 
     headers = [table[0] for table in page_tables(output / "index.html").values()]
     for translation in module.translations:
@@ -244,6 +247,10 @@ def test_on_the_three_style_set_every_pair_is_measured_against_its_truth(
             fake = module.translate(images_of(source), translation)
         expected = per_image_errors(fake, images_of(target))["L1"].mean()
         assert truth["L1"] == pytest.approx(float(expected), rel=1e-5)
+        # each pair's own translations, saved apart from those of the other source
+        assert torch.equal(pngs(Path(results[str(translation)]["translations"])), to_uint8(fake))
+        saved_truths = pngs(output / "images" / f"true_{translation}")
+        assert torch.equal(saved_truths, pngs(test_images / target))
         assert [f"input {source}", f"fake {target}", f"rec {source}", f"true {target}"] in [
             header[1:] for header in headers
         ]
