@@ -173,7 +173,7 @@ class UnalignedDataset(Dataset):
         def load(paths: list[Path]) -> Callable[[int], torch.Tensor]:
             return lambda index: self.transform(load_image(paths[index], self.channels))
 
-        truths = {}
+        truths: dict[str, Callable[[int], torch.Tensor]] = {}
         if images.truths is not None:
             truths[other_domain(self.domains, domain)] = load(images.truths)
         return DomainImages(domain, images.folder, images.paths, load(images.paths), truths)

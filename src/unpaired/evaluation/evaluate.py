@@ -10,9 +10,9 @@ two domains the folders of a translation are named after it, ``images/fake_warm_
 and KID are then computed from the PNG files: the translations against the real test images of
 the target domain. On a data set with true translations (the synthetic sets; every pair of the
 three-style set), the exact L1/PSNR/SSIM of each translation against its truth is measured as
-well, per image and on average. A model that draws
-styles (StarGAN v2, MUNIT) is measured by the multimodal protocol as well
-(:mod:`unpaired.evaluation.styles`): FID latent- and reference-guided and LPIPS diversity.
+well, per image and on average. A model that draws styles (StarGAN v2, MUNIT) is measured by the
+multimodal protocol as well (:mod:`unpaired.evaluation.styles`): FID latent- and
+reference-guided and LPIPS diversity.
 """
 
 from __future__ import annotations
