@@ -77,8 +77,13 @@ def test_an_odd_width_leaves_the_extra_column_to_the_right_half(tmp_path: Path) 
 
 def test_ground_truth_is_the_paired_image(tmp_path: Path) -> None:
     make_pairs(tmp_path)
-    item = AlignedDataset(tmp_path, "test", plain_transform(), ground_truth=True)[1]
+    dataset = AlignedDataset(tmp_path, "test", plain_transform(), ground_truth=True)
+    item = dataset[1]
     assert torch.equal(item["target_B"], item["B"]) and torch.equal(item["target_A"], item["A"])
+    # what evaluation reads: the truth of an A half is the B half of its pair, and the other way
+    a_halves, b_halves = dataset.images_of("A"), dataset.images_of("B")
+    assert torch.equal(a_halves.truth(1, "B"), item["B"]) and not a_halves.has_truth_for("A")
+    assert torch.equal(b_halves.truth(1, "A"), item["A"]) and not b_halves.has_truth_for("B")
 
 
 def test_missing_and_empty_folders_name_the_folder_and_the_layout(tmp_path: Path) -> None:

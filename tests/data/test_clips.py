@@ -110,7 +110,7 @@ def test_the_synthetic_video_set_holds_moving_shapes_and_their_true_translations
     moved = [not torch.equal(a, b) for a, b in zip(item["A"][:-1], item["A"][1:], strict=True)]
     assert any(moved)
     truths = module.val_dataset.images_of("A")
-    assert len(truths) == 2 * 5 and truths.has_truth
+    assert len(truths) == 2 * 5 and truths.has_truth_for("B")
     assert truths.stem(6) == "clip0001_000001"
     again = SyntheticVideoDataModule(str(tmp_path / "again"), image_size=16, n_train=2,
                                      n_test=2, clip_frames=5)  # fmt: skip

@@ -18,6 +18,7 @@ from unpaired.data.stargan_v2 import (
 from unpaired.data.synthetic import SyntheticSpec, background_colour
 from unpaired.data.transforms import ImageTransform
 from unpaired.errors import ConfigError, DataError
+from unpaired.evaluation.images import to_uint8
 
 SPEC = SyntheticSpec(image_size=16, n_train=6, n_test=3, seed=0)
 
@@ -70,6 +71,22 @@ def test_validation_items_hold_every_translations_truth(tmp_path) -> None:
             if source != target:
                 assert torch.equal(item[f"target_{source}_to_{target}"], item[target])
     assert item["warm_path"].endswith("test/warm/0001.png")
+
+
+def test_the_images_of_each_domain_hold_their_truths_in_every_other_domain(tmp_path) -> None:
+    data = StyledSyntheticDataModule(
+        str(tmp_path / "styles"), image_size=16, n_train=1, n_test=3, num_workers=0
+    )
+    data.prepare_data()
+    data.setup("validate")
+    warm = data.val_dataset.images_of("warm")
+    assert not warm.has_truth_for("warm")
+    for target in ("cool", "violet"):
+        assert warm.has_truth_for(target)
+        for index in range(3):
+            truth = to_uint8(warm.truth(index, target)).permute(1, 2, 0).numpy()
+            generated = pixels(tmp_path / "styles" / "test" / target / f"{index:04d}.png")
+            assert np.array_equal(truth, generated)  # the truth is the target's image i
 
 
 def test_training_items_draw_two_references_of_one_domain_balanced_and_seeded(tmp_path) -> None:

@@ -104,6 +104,12 @@ def test_ground_truth_with_fixed_pairing(make_domain_folders: MakeFolders) -> No
     reference = EVAL(load_image(root / "testA_true" / "0000.png"))
     assert torch.equal(item["target_B"], reference)  # truth of A 2 % 2 = 0
     assert torch.equal(item["target_A"], EVAL(load_image(root / "testB_true" / "0002.png")))
+    # what evaluation reads: each domain's images hold their truths in the other domain
+    images = dataset.images_of("A")
+    assert images.has_truth_for("B") and not images.has_truth_for("A")
+    assert torch.equal(images.truth(0, "B"), reference)
+    with pytest.raises(ValueError, match=r"no truth in domain A .*known in: B"):
+        images.truth(0, "A")
 
 
 def test_no_ground_truth_with_random_pairing(make_domain_folders: MakeFolders) -> None:

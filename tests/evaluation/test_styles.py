@@ -1,8 +1,9 @@
 """The multimodal protocol of StarGAN v2's paper in ``unpaired-evaluate``: every source -> target
 pair, K outputs per image latent- and reference-guided, FID and LPIPS diversity per pair and
-their mean, recorded in results.json and shown on the page."""
+their mean, recorded in results.json and shown on the page; and on the three-style synthetic
+set, every pair's translation against its truth."""
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -10,13 +11,17 @@ import numpy as np
 import pytest
 import torch
 from hydra.utils import instantiate
+from PIL import Image
 
-from unpaired.cli.evaluate import flat_metrics
+from unpaired.cli.evaluate import evaluate, flat_metrics
 from unpaired.data.domains import DomainImages
 from unpaired.data.stargan_v2 import StyledSyntheticDataModule
 from unpaired.errors import ConfigError
 from unpaired.evaluation.evaluate import EvaluatedModel, Evaluation, MetricOptions
+from unpaired.evaluation.images import to_uint8
+from unpaired.evaluation.load import load_module
 from unpaired.evaluation.styles import reference_batches
+from unpaired.metrics.ground_truth import per_image_errors
 from unpaired.models.stargan_v2 import StarGANv2
 
 DOMAINS = ("warm", "cool")  # two pairs: the Inception features of a third cost ~40 s
@@ -24,7 +29,7 @@ PAIRS = [f"{s}_to_{t}" for s in DOMAINS for t in DOMAINS if s != t]
 SIZE, N_TEST, K = 32, 2, 2
 
 
-def tiny_stargan() -> StarGANv2:
+def tiny_stargan(domains: Sequence[str] = DOMAINS) -> StarGANv2:
     torch.manual_seed(0)
     narrow = {"img_size": SIZE, "max_conv_dim": 8, "dim_in": 4}
     return StarGANv2(
@@ -43,7 +48,7 @@ def tiny_stargan() -> StarGANv2:
         style_encoder={"_target_": "unpaired.nn.stargan_v2.StyleEncoder", **narrow, "style_dim": 4},
         discriminator={"_target_": "unpaired.nn.stargan_v2.StarGANv2Discriminator", **narrow},
         optimizer={"_target_": "torch.optim.Adam", "_partial_": True},
-        domains=DOMAINS,
+        domains=domains,
         init_type="kaiming",
     ).eval()
 
@@ -196,3 +201,57 @@ def test_munit_draws_styles_too_and_is_measured_by_the_same_protocol(
         for guide in ("latent", "reference"):
             assert results[pair]["styles"][guide]["n_translated"] == 2 * K  # 2 test images
     assert set(results["styles_mean"]) == {"latent", "reference"}
+
+
+def test_on_the_three_style_set_every_pair_is_measured_against_its_truth(
+    tmp_path: Path,
+    save_checkpoint: Callable[..., Path],
+    compose_train: Callable[..., Any],
+    page_tables: Callable[[Path], dict[str, list[list[str]]]],
+) -> None:
+    domains = ("warm", "cool", "violet")
+    checkpoint = save_checkpoint(tiny_stargan(domains), tmp_path / "stargan.ckpt")
+    output = tmp_path / "evaluation"
+    overrides = [
+        f"ckpt={checkpoint}",
+        "data=synthetic_styles",
+        f"paths.data_dir={tmp_path / 'data'}",
+        f"paths.output_dir={output}",
+        f"data.image_size={SIZE}",
+        "data.n_train=1",
+        f"data.n_test={N_TEST}",
+        "data.num_workers=0",
+        "metrics.fid=false",
+        "metrics.kid=false",
+        "metrics.outputs_per_image=0",
+        "device=cpu",
+    ]
+    results = evaluate(compose_train(overrides, config_name="evaluate"))
+
+    module, _ = load_module(checkpoint)
+    test_images = tmp_path / "data" / "synthetic_styles" / "test"
+
+    def pngs(folder: Path) -> torch.Tensor:
+        arrays = [torch.from_numpy(np.array(Image.open(path))) for path in sorted(folder.iterdir())]
+        return torch.stack(arrays).permute(0, 3, 1, 2)
+
+    def images_of(domain: str) -> torch.Tensor:
+        return pngs(test_images / domain).float() / 127.5 - 1
+
+    headers = [table[0] for table in page_tables(output / "index.html").values()]
+    for translation in module.translations:
+        source, target = translation.source, translation.target
+        truth = results[str(translation)]["ground_truth"]
+        assert set(truth) == {"L1", "PSNR", "SSIM"}
+        with torch.no_grad():  # the truth of source image i in the target domain: its image i
+            fake = module.translate(images_of(source), translation)
+        expected = per_image_errors(fake, images_of(target))["L1"].mean()
+        assert truth["L1"] == pytest.approx(float(expected), rel=1e-5)
+        # each pair's own translations, saved apart from those of the other source
+        assert torch.equal(pngs(Path(results[str(translation)]["translations"])), to_uint8(fake))
+        saved_truths = pngs(output / "images" / f"true_{translation}")
+        assert torch.equal(saved_truths, pngs(test_images / target))
+        assert [f"input {source}", f"fake {target}", f"rec {source}", f"true {target}"] in [
+            header[1:] for header in headers
+        ]
+    assert len(module.translations) == 6

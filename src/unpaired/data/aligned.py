@@ -98,7 +98,7 @@ class AlignedDataset(Dataset):
             self.root / self.phase,
             self.paths,
             lambda index: self._pair_images(index)[own],
-            lambda index: self._pair_images(index)[other],
+            {self.domains[other]: lambda index: self._pair_images(index)[other]},
         )
 
     def _pair(self, index: int) -> dict[str, Any]:

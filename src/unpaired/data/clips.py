@@ -34,7 +34,7 @@ import torch
 from PIL import Image
 from torch.utils.data import Dataset
 
-from unpaired.data.domains import DomainImages
+from unpaired.data.domains import DomainImages, other_domain
 from unpaired.data.folders import check_bad_image_policy, image_folder
 from unpaired.data.io import convert_mode, find_images, image_mode, load_image
 from unpaired.data.seeding import ItemSeeds
@@ -260,10 +260,10 @@ class ClipDataset(Dataset):
             clip, t = frames[index]
             return self.transform(clip.truth(t, self.channels, self.frames))
 
-        truth = load_truth if self.has_ground_truth else None
+        truths = {other_domain(self.domains, domain): load_truth} if self.has_ground_truth else {}
         starts = itertools.accumulate((clip.length for clip in clips), initial=0)
         ranges = [range(start, end) for start, end in itertools.pairwise(starts)]
-        return DomainImages(domain, folder, names, load, truth, ranges)
+        return DomainImages(domain, folder, names, load, truths, ranges)
 
     def _window(
         self, start: int, geometry: int, frame: Callable[[int, int, int], Image.Image]

@@ -11,6 +11,7 @@ to 1, aspect ratio 0.9 to 1.1), then a resize to the image size, a random horizo
 
 from __future__ import annotations
 
+from dataclasses import replace
 from itertools import permutations
 from typing import Any
 
@@ -20,6 +21,7 @@ from torchvision.transforms.v2 import functional as F
 
 from unpaired.data import synthetic, synthetic_styles
 from unpaired.data.datamodule import UnpairedDataModule
+from unpaired.data.domains import DomainImages
 from unpaired.data.io import image_mode
 from unpaired.data.transforms import ImageTransform, RandomHorizontalFlip, Step
 from unpaired.data.unaligned import UnalignedDataset
@@ -149,7 +151,8 @@ class SameScenesTestSet(UnalignedDataset):
     """Test images of several domains that show the same scenes, image ``i`` of every domain
     scene ``i`` (the multi-domain synthetic set): item ``i`` holds, for every two domains
     ``X`` and ``Y``, the truth of translating its ``X`` image into ``Y``, ``target_X_to_Y``,
-    which is its ``Y`` image."""
+    which is its ``Y`` image; and the images of ``X`` (:meth:`images_of`, what evaluation reads)
+    hold their truths in every other domain the same way."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -165,6 +168,11 @@ class SameScenesTestSet(UnalignedDataset):
         for source, target in permutations(self.domains, 2):
             item[f"target_{source}_to_{target}"] = item[target]
         return item
+
+    def images_of(self, domain: str) -> DomainImages:
+        images_of = super().images_of
+        truths = {target: images_of(target).load for target in self.domains if target != domain}
+        return replace(images_of(domain), load_truths=truths)
 
 
 class StyledSyntheticDataModule(StarGANv2DataModule):

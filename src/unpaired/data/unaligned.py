@@ -11,7 +11,7 @@ from typing import Any
 import torch
 from torch.utils.data import Dataset
 
-from unpaired.data.domains import DomainImages
+from unpaired.data.domains import DomainImages, other_domain
 from unpaired.data.folders import check_bad_image_policy, image_folder
 from unpaired.data.io import load_image
 from unpaired.data.seeding import ItemSeeds
@@ -173,7 +173,9 @@ class UnalignedDataset(Dataset):
         def load(paths: list[Path]) -> Callable[[int], torch.Tensor]:
             return lambda index: self.transform(load_image(paths[index], self.channels))
 
-        truths = None if images.truths is None else load(images.truths)
+        truths: dict[str, Callable[[int], torch.Tensor]] = {}
+        if images.truths is not None:
+            truths[other_domain(self.domains, domain)] = load(images.truths)
         return DomainImages(domain, images.folder, images.paths, load(images.paths), truths)
 
     def _truths(self, paths: list[Path], folder: Path, truth_folder: Path) -> list[Path] | None:

@@ -5,12 +5,14 @@ saved as PNG (``images/real_A``, ``images/real_B``: one folder per domain, by na
 true translation where the data set knows it (``images/true_B``: the truth of A -> B). Each
 translation a model makes translates its source domain, and its translations (and, when it also
 makes the way back, the reconstructions) are saved as PNG too (``images/fake_B``,
-``images/rec_A``, ...; ``images/<label>/fake_B`` for each model of a comparison). FID and KID are
-then computed from the PNG files: the translations against the real test images of the target
-domain. On a data set with true translations (the synthetic set), the exact L1/PSNR/SSIM of each
-translation against its truth is measured as well, per image and on average. A model that draws
-styles (StarGAN v2, MUNIT) is measured by the multimodal protocol as well
-(:mod:`unpaired.evaluation.styles`): FID latent- and reference-guided and LPIPS diversity.
+``images/rec_A``, ...; ``images/<label>/fake_B`` for each model of a comparison; among more than
+two domains the folders of a translation are named after it, ``images/fake_warm_to_cool``). FID
+and KID are then computed from the PNG files: the translations against the real test images of
+the target domain. On a data set with true translations (the synthetic sets; every pair of the
+three-style set), the exact L1/PSNR/SSIM of each translation against its truth is measured as
+well, per image and on average. A model that draws styles (StarGAN v2, MUNIT) is measured by the
+multimodal protocol as well (:mod:`unpaired.evaluation.styles`): FID latent- and
+reference-guided and LPIPS diversity.
 """
 
 from __future__ import annotations
@@ -149,6 +151,8 @@ class Evaluation:
         if not models or len(set(labels)) != len(labels):
             raise ConfigError(f"models to evaluate need distinct labels; got {labels}")
         self.models = list(models)
+        #: every domain of the models, in order of appearance
+        self.domain_names = list(dict.fromkeys(n for model in models for n in model.module.domains))
         self.datamodule = datamodule
         self.output_dir = Path(output_dir)
         self.images_dir = self.output_dir / "images"
@@ -199,9 +203,19 @@ class Evaluation:
         """The transformed test images of one domain as PNG in ``images/real_<name>``."""
         return self._save_all(self._folder(f"real_{domain.name}"), domain, domain.load)
 
-    def save_truth(self, domain: DomainImages, target: str) -> list[Path]:
-        """The true translations of one domain's test images as PNG in ``images/true_<target>``."""
-        return self._save_all(self._folder(f"true_{target}"), domain, domain.truth)
+    def _translation_folder(self, kind: str, domain: str, translation: Translation) -> str:
+        """``<kind>_<domain>`` (``fake_B``, ``rec_A``, ``true_B``) among two domains; among more,
+        one target is reached from several sources and one source left for several targets, so
+        the folder is named after the translation (``fake_warm_to_cool``) lest they overwrite
+        each other's images."""
+        return f"{kind}_{translation}" if len(self.domain_names) > 2 else f"{kind}_{domain}"
+
+    def save_truth(self, domain: DomainImages, translation: Translation) -> list[Path]:
+        """The true translations of one domain's test images as PNG in ``images/true_<target>``
+        (``true_<translation>`` among more than two domains)."""
+        target = translation.target
+        folder = self._folder(self._translation_folder("true", target, translation))
+        return self._save_all(folder, domain, lambda index: domain.truth(index, target))
 
     @torch.no_grad()
     def translate(
@@ -212,15 +226,15 @@ class Evaluation:
         module = model.module
         source, target = translation.source, translation.target
         back = translation.back
-        names = {"fake": f"fake_{target}"}
+        names = {"fake": self._translation_folder("fake", target, translation)}
         if back in module.translations:
-            names["rec"] = f"rec_{source}"
+            names["rec"] = self._translation_folder("rec", source, translation)
         folders = {key: self._folder(name, model) for key, name in names.items()}
         columns: dict[str, list[Path]] = {key: [] for key in names}
         errors: dict[str, list[float]] = {}
         label = f"{model.label} " if self.comparison else ""
         done = self._counter(f"translating {label}{source} → {target}", len(domain))
-        temporal = domain.clips is not None and domain.has_truth
+        temporal = domain.clips is not None and domain.has_truth_for(target)
         warping = domain.clips is not None and self.flow is not None
         fakes: dict[int, Tensor] = {}  # frames of clips, for the temporal and warping errors
         for chunk in chunks(list(range(len(domain))), self.options.batch_size):
@@ -235,8 +249,8 @@ class Evaluation:
                         path = folders[key] / f"{domain.stem(chunk[index])}.png"
                         save_png(image, path)
                         columns[key].append(path)
-                if domain.has_truth:
-                    truth = torch.stack([domain.truth(chunk[i]) for i in group])
+                if domain.has_truth_for(target):
+                    truth = torch.stack([domain.truth(chunk[i], target) for i in group])
                     self._measure(outputs["fake"].cpu(), truth, errors)
                 done(len(group))
                 if temporal or warping:
@@ -254,18 +268,21 @@ class Evaluation:
             ]
         if temporal:
             assert domain.clips is not None
-            clip_errors["TL1"] = [self._temporal_error(domain, c, fakes) for c in domain.clips]
+            clip_errors["TL1"] = [
+                self._temporal_error(domain, target, clip, fakes) for clip in domain.clips
+            ]
         return Translated(columns, errors, clip_errors)
 
     @staticmethod
     def _temporal_error(
-        domain: DomainImages, clip: Sequence[int], fakes: dict[int, Tensor]
+        domain: DomainImages, target: str, clip: Sequence[int], fakes: dict[int, Tensor]
     ) -> float:
-        """The temporal error of one clip's translation against its truth (0 for one frame)."""
+        """The temporal error of one clip's translation into ``target`` against its truth (0
+        for one frame)."""
         if len(clip) < 2:
             return 0.0
         fake = torch.stack([fakes[index] for index in clip])[None]
-        truth = torch.stack([domain.truth(index) for index in clip])[None]
+        truth = torch.stack([domain.truth(index, target) for index in clip])[None]
         return float(per_clip_temporal_error(fake, truth)[0])
 
     @staticmethod
@@ -300,16 +317,15 @@ class Evaluation:
         self.datamodule.setup("validate")
         dataset = self.datamodule.val_dataset
         assert dataset is not None  # setup built it
-        names = list(dict.fromkeys(name for m in self.models for name in m.module.domains))
-        domains = {name: dataset.images_of(name) for name in names}
+        domains = {name: dataset.images_of(name) for name in self.domain_names}
         translations = list(
             dict.fromkeys(t for model in self.models for t in model.module.translations)
         )
         real = {name: self.save_real(domain) for name, domain in domains.items()}
         truths = {
-            translation: self.save_truth(domains[translation.source], translation.target)
+            translation: self.save_truth(domains[translation.source], translation)
             for translation in translations
-            if domains[translation.source].has_truth
+            if domains[translation.source].has_truth_for(translation.target)
         }
         translated = {
             model.label: {
